@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class APIKeysConfig(AppConfig):
+    name = "apikeys"
+    verbose_name = "API keys"
+
+    def ready(self) -> None:
+        from apikeys import schema  # noqa: F401  (registers the OpenAPI security schemes)

@@ -1,0 +1,137 @@
+"""`APIKeyAuthentication`: accept organization API keys on any DRF endpoint.
+
+Contract for downstream views:
+
+- The key is read from `Authorization: Bearer <key>`, `X-API-Key: <key>` or
+  `Api-Key: <key>` (the list is `APIKEYS_HEADERS`). The same key in several headers is fine;
+  two different keys are a 400, never a guess. A key in the query string is a 400: keys do
+  not belong in URLs, which end up in logs and browser history.
+- On success `request.user` is the key's creator (the user the key acts as) and
+  `request.auth` the `APIKey`, with `.organization`, `.created_by` and `.role` loaded.
+- Failures are 401s with `WWW-Authenticate: Bearer realm="api"` and a specific message.
+  A malformed key or a bad checksum fails before any database or cache call.
+- A valid key costs one SQL query, plus one UPDATE of `last_used_at` at most once per
+  `APIKEYS_LAST_USED_INTERVAL` seconds per key.
+- Nothing is cached between requests, so a revoke, pause, member removal or user
+  deactivation takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from apikeys import conf, keys
+from apikeys.models import EXPIRED, APIKey, KeyStatus
+from apikeys.selectors import api_key_for_authentication
+from organizations.models import User
+from organizations.permissions import resolve_role
+
+logger = logging.getLogger(__name__)
+
+INVALID_KEY = "Invalid API key"
+KEY_REVOKED = "API key revoked"
+KEY_PAUSED = "API key paused"
+KEY_EXPIRED = "API key expired"
+CREATOR_NOT_MEMBER = "API key's user is no longer a member of this organization"
+CREATOR_INACTIVE = "API key's user is deactivated"
+CONFLICTING_KEYS = "Send one API key per request; this request carries different keys."
+KEY_IN_URL = "API keys must be sent in a header, never in the URL."
+
+
+_STATUS_FAILURES = {
+    KeyStatus.REVOKED: KEY_REVOKED,
+    EXPIRED: KEY_EXPIRED,
+    KeyStatus.PAUSED: KEY_PAUSED,
+}
+
+
+class APIKeyAuthentication(BaseAuthentication):
+    """Authenticate a request by an organization API key.
+
+    Override points: `get_raw_keys(request)` to read keys from elsewhere and
+    `record_use(key, now)` to change how use is tracked.
+    """
+
+    www_authenticate_realm = "api"
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
+        if self.url_carries_key(request):
+            raise exceptions.ParseError(KEY_IN_URL)
+        raw_keys = self.get_raw_keys(request)
+        if not raw_keys:
+            return None
+        if len(raw_keys) > 1:
+            raise exceptions.ParseError(CONFLICTING_KEYS)
+        return self.authenticate_key(raw_keys.pop())
+
+    def get_raw_keys(self, request: Request) -> set[str]:
+        """Return the distinct key values the request carries in the configured headers."""
+        found: set[str] = set()
+        for header in conf.header_names():
+            value = request.META.get("HTTP_" + header.upper().replace("-", "_"))
+            if value is None:
+                continue
+            if header.lower() == "authorization":
+                scheme, _, credentials = value.strip().partition(" ")
+                if scheme.lower() != self.keyword.lower():
+                    continue  # Basic, Token, ...: another authenticator's business.
+                value = credentials
+            found.add(value.strip())
+        return found
+
+    def url_carries_key(self, request: Request) -> bool:
+        """True when any query value is a well-formed key: refused, since URLs get logged."""
+        brand = conf.brand()
+        return any(
+            keys.parse(value, brand) is not None
+            for _, values in request.query_params.lists()
+            for value in values
+        )
+
+    def authenticate_key(self, raw: str) -> tuple[User, APIKey]:
+        parsed = keys.parse(raw, conf.brand())
+        if parsed is None:
+            raise exceptions.AuthenticationFailed(INVALID_KEY)
+        found = api_key_for_authentication(parsed.prefix)
+        if found is None or not keys.verify(
+            raw, found.key.hashed_key, found.key.hash_version, conf.pepper()
+        ):
+            logger.info("API key refused: unknown key with prefix %s", parsed.prefix)
+            raise exceptions.AuthenticationFailed(INVALID_KEY)
+        key = found.key
+        now = timezone.now()
+        failure = _STATUS_FAILURES.get(key.effective_status(now))
+        if failure:
+            raise exceptions.AuthenticationFailed(failure)
+        user = key.created_by
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(CREATOR_INACTIVE)
+        role = resolve_role(user, found.membership_role)
+        if role is None:
+            raise exceptions.AuthenticationFailed(CREATOR_NOT_MEMBER)
+        key.role = role
+        self.record_use(key, now)
+        return user, key
+
+    def record_use(self, key: APIKey, now: datetime) -> None:
+        """Write `last_used_at` at most once per interval: reads stay free of writes."""
+        interval = timedelta(seconds=settings.APIKEYS_LAST_USED_INTERVAL)
+        if key.last_used_at is not None and now - key.last_used_at < interval:
+            return
+        # The condition keeps concurrent requests (other processes) from writing it twice.
+        APIKey.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval), pk=key.pk
+        ).update(last_used_at=now)
+        key.last_used_at = now
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="{self.www_authenticate_realm}"'

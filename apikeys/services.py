@@ -1,0 +1,397 @@
+"""The API-key lifecycle: the only code that changes a key's state.
+
+Every service is one transaction that checks the actor's role (through
+`organizations.permissions`), locks the rows it changes, applies one transition and appends
+its audit event. Refusals raise `organizations.errors.DomainError` subclasses carrying the
+messages below; the interfaces turn them into 400, 403, 404 or 409 answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import conf, keys
+from apikeys.audit import SYSTEM, AuditContext, record
+from apikeys.models import EXPIRED, APIKey, AuditAction, KeyStatus, Mode
+from organizations.errors import Conflict, Forbidden, InvalidInput
+from organizations.models import Organization, User
+from organizations.permissions import require_manager
+
+NAME_MAX_LENGTH = 100
+
+NAME_REQUIRED = "Give the key a name."
+NAME_TOO_LONG = f"The name can be at most {NAME_MAX_LENGTH} characters."
+NAME_INVALID = "The name cannot contain control characters."
+MODE_INVALID = "The mode must be 'live' or 'test'."
+SCOPE_UNKNOWN = "Unknown scope: {scope}."
+SCOPES_INVALID = "Scopes must be a list of scope names."
+SCOPE_ESCALATION = "An API key cannot grant scopes it does not hold: {scopes}."
+EXPIRY_IN_PAST = "The expiry must be in the future."
+RATE_LIMIT_INVALID = "A rate limit must be a positive number of requests."
+GRACE_INVALID = "The grace period must be between 0 and {max} seconds."
+
+ALREADY_REVOKED = "This key is revoked; revocation cannot be undone."
+ALREADY_EXPIRED = "This key has expired."
+PAUSE_NEEDS_ACTIVE = "Only an active key can be paused."
+RESUME_NEEDS_PAUSED = "Only a paused key can be resumed."
+DEFAULT_NEEDS_ACTIVE = "Only an active key can be the default."
+DEFAULT_NOT_ROTATED = "A rotated key is being retired and cannot be the default."
+NOT_DEFAULT = "This key is not the default."
+ALREADY_ROTATED = "This key has already been rotated; rotate its replacement instead."
+
+
+# Validation ----------------------------------------------------------------------------
+
+
+def validate_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(NAME_REQUIRED, field="name")
+    name = name.strip()
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(NAME_TOO_LONG, field="name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidInput(NAME_INVALID, field="name")
+    return name
+
+
+def validate_scopes(scopes: Iterable[str] | None, *, context: AuditContext) -> list[str]:
+    """Return the scopes sorted and deduplicated; refuse unknown ones and escalation."""
+    if scopes is None:
+        scopes = settings.APIKEYS_DEFAULT_SCOPES
+    if isinstance(scopes, str) or not all(isinstance(s, str) for s in scopes):
+        raise InvalidInput(SCOPES_INVALID, field="scopes")
+    registry = conf.scope_registry()
+    chosen = sorted(set(scopes))
+    for scope in chosen:
+        if scope not in registry:
+            raise InvalidInput(SCOPE_UNKNOWN.format(scope=scope[:100]), field="scopes")
+    if context.api_key is not None:
+        # A key may only mint keys weaker than or equal to itself: no escalation.
+        extra = sorted(set(chosen) - set(context.api_key.scopes))
+        if extra:
+            raise Forbidden(SCOPE_ESCALATION.format(scopes=", ".join(extra)), field="scopes")
+    return chosen
+
+
+def validate_expiry(expires_at: datetime | None, *, now: datetime) -> datetime | None:
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput(EXPIRY_IN_PAST, field="expires_at")
+    return expires_at
+
+
+def validate_grace(seconds: int | None) -> int:
+    limit = settings.APIKEYS_MAX_GRACE_SECONDS
+    if seconds is None:
+        return 0
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= limit:
+        raise InvalidInput(GRACE_INVALID.format(max=limit), field="grace_period_seconds")
+    return seconds
+
+
+def _validate_rate(value: int | None, field: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidInput(RATE_LIMIT_INVALID, field=field)
+    return value
+
+
+# Helpers -------------------------------------------------------------------------------
+
+
+def _lock(key: APIKey) -> APIKey:
+    """Re-read the key under a row lock: every decision is made on the committed state."""
+    return APIKey.objects.select_for_update().select_related("organization").get(pk=key.pk)
+
+
+def _lock_organization(organization_id: object) -> None:
+    # Default changes lock the organization row so that concurrent set-default calls
+    # serialize: each one then clears the default the previous one committed.
+    Organization.objects.select_for_update().only("id").get(pk=organization_id)
+
+
+def _new_key_material(mode: str) -> tuple[str, str, str]:
+    brand = conf.brand()
+    for _ in range(5):
+        raw, prefix = keys.generate(brand, mode)
+        if not APIKey.objects.filter(prefix=prefix).exists():
+            break
+    # The unique constraint on prefix still guards the (astronomically unlikely) race.
+    return raw, prefix, keys.digest(raw, conf.pepper())
+
+
+def _save(key: APIKey, *fields: str) -> None:
+    key.save(update_fields=list(fields))
+
+
+# Services ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    organization: Organization,
+    actor: User,
+    name: str,
+    mode: str = Mode.LIVE,
+    scopes: Iterable[str] | None = None,
+    expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
+    rate_limit_per_hour: int | None = None,
+    context: AuditContext = SYSTEM,
+) -> tuple[APIKey, str]:
+    """Create a key and return `(key, plaintext)`: the only place the plaintext exists."""
+    require_manager(actor, organization)
+    now = timezone.now()
+    name = validate_name(name)
+    if mode not in Mode.values:
+        raise InvalidInput(MODE_INVALID, field="mode")
+    chosen = validate_scopes(scopes, context=context)
+    validate_expiry(expires_at, now=now)
+    raw, prefix, hashed = _new_key_material(mode)
+    key = APIKey.objects.create(
+        organization=organization,
+        created_by=actor,
+        name=name,
+        mode=mode,
+        prefix=prefix,
+        hashed_key=hashed,
+        hash_version=keys.HASH_VERSION,
+        scopes=chosen,
+        expires_at=expires_at,
+        created_at=now,
+        rate_limit_per_minute=_validate_rate(rate_limit_per_minute, "rate_limit_per_minute"),
+        rate_limit_per_hour=_validate_rate(rate_limit_per_hour, "rate_limit_per_hour"),
+    )
+    record(
+        AuditAction.KEY_CREATED,
+        actor=actor,
+        organization=organization,
+        api_key=key,
+        context=context,
+        details={"name": name, "mode": mode, "scopes": chosen, "expires_at": _iso(expires_at)},
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_rename(
+    *, key: APIKey, actor: User, name: str, context: AuditContext = SYSTEM
+) -> APIKey:
+    """Give a key a new name (allowed in any state: a revoked key keeps its history)."""
+    key = _lock(key)
+    require_manager(actor, key.organization_id)
+    new_name = validate_name(name)
+    old_name, key.name = key.name, new_name
+    _save(key, "name")
+    record(
+        AuditAction.KEY_RENAMED,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+        details={"from": old_name, "to": new_name},
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_pause(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Stop an active key from authenticating until it is resumed; clears its default."""
+    key = _lock(key)
+    require_manager(actor, key.organization_id)
+    _refuse_unless(key, KeyStatus.ACTIVE, PAUSE_NEEDS_ACTIVE)
+    key.status, key.paused_at, key.is_default = KeyStatus.PAUSED, timezone.now(), False
+    _save(key, "status", "paused_at", "is_default")
+    record(
+        AuditAction.KEY_PAUSED,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_resume(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Let a paused key authenticate again (never an expired or revoked one)."""
+    key = _lock(key)
+    require_manager(actor, key.organization_id)
+    _refuse_unless(key, KeyStatus.PAUSED, RESUME_NEEDS_PAUSED)
+    key.status, key.paused_at = KeyStatus.ACTIVE, None
+    _save(key, "status", "paused_at")
+    record(
+        AuditAction.KEY_RESUMED,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_set_default(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Make an active key the organization's default, clearing the previous default."""
+    require_manager(actor, key.organization_id)
+    _lock_organization(key.organization_id)
+    key = _lock(key)
+    _refuse_unless(key, KeyStatus.ACTIVE, DEFAULT_NEEDS_ACTIVE)
+    if key.is_rotated:
+        raise Conflict(DEFAULT_NOT_ROTATED)
+    previous = list(
+        APIKey.objects.filter(organization_id=key.organization_id, is_default=True)
+        .exclude(pk=key.pk)
+        .values_list("prefix", flat=True)
+    )
+    if key.is_default and not previous:
+        return key
+    APIKey.objects.filter(organization_id=key.organization_id, is_default=True).exclude(
+        pk=key.pk
+    ).update(is_default=False)
+    key.is_default = True
+    _save(key, "is_default")
+    record(
+        AuditAction.KEY_DEFAULT_SET,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+        details={"previous_default": previous[0] if previous else None},
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_remove_default(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Clear a key's default flag."""
+    key = _lock(key)
+    require_manager(actor, key.organization_id)
+    if not key.is_default:
+        raise Conflict(NOT_DEFAULT)
+    key.is_default = False
+    _save(key, "is_default")
+    record(
+        AuditAction.KEY_DEFAULT_REMOVED,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_revoke(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Revoke a key for good, from any state; the very next request with it is refused."""
+    key = _lock(key)
+    require_manager(actor, key.organization_id)
+    if key.status == KeyStatus.REVOKED:
+        raise Conflict(ALREADY_REVOKED)
+    _mark_revoked(key, actor=actor, now=timezone.now())
+    _save(key, "status", "revoked_at", "revoked_by", "is_default")
+    record(
+        AuditAction.KEY_REVOKED,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_rotate(
+    *,
+    key: APIKey,
+    actor: User,
+    grace_period_seconds: int | None = None,
+    context: AuditContext = SYSTEM,
+) -> tuple[APIKey, str]:
+    """Replace a key with a new one carrying the same name, mode, scopes, expiry and default.
+
+    Without a grace period the old key is revoked at once; with one (up to 24 hours) it keeps
+    working until the grace period ends, so deployments can switch over without downtime.
+    Returns `(new_key, plaintext)`.
+    """
+    grace = validate_grace(grace_period_seconds)
+    require_manager(actor, key.organization_id)
+    _lock_organization(key.organization_id)
+    old = _lock(key)
+    now = timezone.now()
+    if old.status == KeyStatus.REVOKED:
+        raise Conflict(ALREADY_REVOKED)
+    if old.is_rotated:
+        raise Conflict(ALREADY_ROTATED)
+    if old.is_expired(now):
+        raise Conflict(ALREADY_EXPIRED)
+    was_default, original_expiry = old.is_default, old.expires_at
+    raw, prefix, hashed = _new_key_material(old.mode)
+    old.rotated_at, old.is_default = now, False
+    if grace:
+        grace_end = now + timedelta(seconds=grace)
+        old.expires_at = min(original_expiry, grace_end) if original_expiry else grace_end
+        _save(old, "rotated_at", "is_default", "expires_at")
+    else:
+        _mark_revoked(old, actor=actor, now=now)
+        _save(old, "rotated_at", "status", "revoked_at", "revoked_by", "is_default")
+    new = APIKey.objects.create(
+        organization=old.organization,
+        created_by=actor,
+        name=old.name,
+        mode=old.mode,
+        prefix=prefix,
+        hashed_key=hashed,
+        hash_version=keys.HASH_VERSION,
+        scopes=list(old.scopes),
+        expires_at=original_expiry,
+        is_default=was_default,
+        created_at=now,
+        rotated_from=old,
+        rate_limit_per_minute=old.rate_limit_per_minute,
+        rate_limit_per_hour=old.rate_limit_per_hour,
+    )
+    record(
+        AuditAction.KEY_ROTATED,
+        actor=actor,
+        organization=old.organization,
+        api_key=old,
+        context=context,
+        details={
+            "new_key": prefix,
+            "grace_period_seconds": grace,
+            "old_key_valid_until": _iso(old.expires_at if grace else now),
+        },
+    )
+    return new, raw
+
+
+# Internals -----------------------------------------------------------------------------
+
+
+def _refuse_unless(key: APIKey, wanted: KeyStatus, message: str) -> None:
+    status = key.effective_status()
+    if status == wanted:
+        return
+    if status == KeyStatus.REVOKED:
+        raise Conflict(ALREADY_REVOKED)
+    if status == EXPIRED:
+        raise Conflict(ALREADY_EXPIRED)
+    raise Conflict(message)
+
+
+def _mark_revoked(key: APIKey, *, actor: User, now: datetime) -> None:
+    key.status, key.revoked_at, key.revoked_by, key.is_default = (
+        KeyStatus.REVOKED,
+        now,
+        actor,
+        False,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

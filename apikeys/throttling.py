@@ -1,0 +1,139 @@
+"""Rate limits per API key (and per user for session requests), right across processes.
+
+DRF's `SimpleRateThrottle` keeps a list of timestamps under one cache key and writes it
+back after reading it: two processes racing both read the same list and one count is lost.
+Here each window is a counter that only ever moves through atomic operations (`INCR` on
+Redis, `add` + `incr` elsewhere), so N processes together accept exactly the limit.
+
+Two fixed windows (a minute and an hour) are counted per request. With Redis both counters
+move in one pipelined round trip.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from apikeys.models import APIKey
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    seconds: int
+    limit: int
+
+
+def count_hits(counters: list[tuple[str, int]]) -> list[int]:
+    """Add one hit to each `(cache_key, ttl)` counter and return the new counts atomically."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        return _count_hits_redis(cache, counters)
+    counts = []
+    for key, ttl in counters:
+        cache.add(key, 0, ttl)
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired between add and incr: start the window again
+            cache.add(key, 1, ttl)
+            counts.append(1)
+    return counts
+
+
+def _count_hits_redis(cache: RedisCache, counters: list[tuple[str, int]]) -> list[int]:
+    # One round trip for every window: INCR then EXPIRE NX (set the TTL only when the
+    # counter is new), pipelined. Uses RedisCache's client, the one documented way to reach
+    # Redis-specific commands from Django's cache.
+    backend = cache._cache
+    client = backend.get_client(write=True)
+    pipe = client.pipeline(transaction=False)
+    for key, ttl in counters:
+        full = cache.make_and_validate_key(key)
+        pipe.incr(full)
+        pipe.expire(full, ttl, nx=True)
+    results = pipe.execute()
+    return [int(n) for n in results[0::2]]
+
+
+class WindowedRateThrottle(BaseThrottle):
+    """Throttle on fixed-window counters.
+
+    Override `get_ident(request)` (None means "not mine to throttle") and
+    `get_windows(request)`.
+    """
+
+    scope = "base"
+
+    def get_ident(self, request: Request) -> str | None:
+        raise NotImplementedError
+
+    def get_windows(self, request: Request) -> list[Window]:
+        raise NotImplementedError
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        ident = self.get_ident(request)
+        if ident is None:
+            return True
+        windows = [w for w in self.get_windows(request) if w.limit]
+        if not windows:
+            return True
+        now = time.time()
+        counters = [
+            (f"rl:{self.scope}:{ident}:{w.seconds}:{int(now // w.seconds)}", w.seconds + 1)
+            for w in windows
+        ]
+        counts = count_hits(counters)
+        self._wait = 0.0
+        for window, count in zip(windows, counts, strict=True):
+            if count > window.limit:
+                remaining = window.seconds - (now % window.seconds)
+                self._wait = max(self._wait, remaining)
+        return self._wait == 0.0
+
+    def wait(self) -> float | None:
+        return math.ceil(self._wait) if getattr(self, "_wait", 0) else None
+
+
+class APIKeyRateThrottle(WindowedRateThrottle):
+    """Limit each API key: `APIKEYS_RATE_PER_MINUTE`/`_PER_HOUR`, or the key's own limits."""
+
+    scope = "key"
+
+    def get_ident(self, request: Request) -> str | None:
+        auth = getattr(request, "auth", None)
+        return str(auth.pk) if isinstance(auth, APIKey) else None
+
+    def get_windows(self, request: Request) -> list[Window]:
+        key: APIKey = request.auth
+        return [
+            Window(60, key.rate_limit_per_minute or settings.APIKEYS_RATE_PER_MINUTE),
+            Window(3600, key.rate_limit_per_hour or settings.APIKEYS_RATE_PER_HOUR),
+        ]
+
+
+class UserRateThrottle(WindowedRateThrottle):
+    """Limit each signed-in user's session requests."""
+
+    scope = "user"
+
+    def get_ident(self, request: Request) -> str | None:
+        if isinstance(getattr(request, "auth", None), APIKey):
+            return None
+        user = getattr(request, "user", None)
+        return str(user.pk) if user is not None and user.is_authenticated else None
+
+    def get_windows(self, request: Request) -> list[Window]:
+        return [
+            Window(60, settings.APIKEYS_USER_RATE_PER_MINUTE),
+            Window(3600, settings.APIKEYS_USER_RATE_PER_HOUR),
+        ]

@@ -1,0 +1,25 @@
+"""`create_organization NAME --owner EMAIL`: create an organization and print its id."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from organizations import services
+from organizations.errors import DomainError
+from organizations.models import User
+
+
+class Command(BaseCommand):
+    help = "Create an organization owned by an existing user and print the organization's id."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--owner", required=True, help="Email of an existing user.")
+
+    def handle(self, *args, name, owner, **options):
+        user = User.objects.filter(email__iexact=owner.strip()).first()
+        if user is None:
+            raise CommandError(f"No user with email {owner!r}.")
+        try:
+            organization = services.organization_create(name=name, owner=user)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(str(organization.id))

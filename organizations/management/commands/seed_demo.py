@@ -1,0 +1,40 @@
+"""`seed_demo`: an idempotent demo (an owner, an organization and one member)."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from organizations import services
+from organizations.models import Membership, Organization, Role, User
+
+DEMO_ORG = "Demo Veterinary Clinic"
+DEMO_OWNER = "owner@demo.keyportal.test"
+DEMO_MEMBER = "member@demo.keyportal.test"
+DEMO_PASSWORD = "keyportal-demo"  # noqa: S105 - a documented local demo password
+
+
+class Command(BaseCommand):
+    help = "Create (once) a demo owner, organization and member, and print how to sign in."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        owner = self._user(DEMO_OWNER, "Demo Owner")
+        member = self._user(DEMO_MEMBER, "Demo Member")
+        organization = Organization.objects.filter(
+            memberships__user=owner, name=DEMO_ORG
+        ).first() or services.organization_create(name=DEMO_ORG, owner=owner)
+        Membership.objects.get_or_create(
+            user=member, organization=organization, defaults={"role": Role.MEMBER}
+        )
+        self.stdout.write(
+            "Demo ready. Sign in at http://127.0.0.1:8000/accounts/login/\n"
+            f"  owner:  {DEMO_OWNER} / {DEMO_PASSWORD}\n"
+            f"  member: {DEMO_MEMBER} / {DEMO_PASSWORD}\n"
+            f"  organization id: {organization.id}"
+        )
+
+    def _user(self, email, name):
+        user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user

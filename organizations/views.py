@@ -1,0 +1,44 @@
+"""Sign-in and sign-out, with sign-in attempts rate limited per client IP and per email."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+
+from apikeys.throttling import count_hits
+
+TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} minute(s) and try again."
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's login view, refusing further attempts once an IP or an email hits the limit.
+
+    Counting the email as well as the IP stops a botnet from guessing one account's
+    password from many addresses; counting the IP stops one address trying many accounts.
+    """
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        window = settings.LOGIN_RATE_WINDOW_SECONDS
+        # Normalized to a cache-safe alphabet: the email is only a counter's name here.
+        email = re.sub(r"[^a-z0-9@._+-]", "_", request.POST.get("username", "").strip().lower())
+        email = email[:254]
+        slot = int(time.time() // window)
+        counters = [(f"login:ip:{request.META.get('REMOTE_ADDR', '')}:{slot}", window + 1)]
+        if email:
+            counters.append((f"login:email:{email}:{slot}", window + 1))
+        if max(count_hits(counters)) > settings.LOGIN_RATE_LIMIT:
+            form = self.get_form()
+            minutes = max(1, round((window - time.time() % window) / 60))
+            form.add_error(None, TOO_MANY_ATTEMPTS.format(minutes=minutes))
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(int(window - time.time() % window) + 1)
+            return response
+        return super().post(request, *args, **kwargs)

@@ -1,0 +1,90 @@
+"""Fixtures shared by the whole suite: an organization with one user per role, and keys."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apikeys import services
+from organizations.models import Role
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache: every test starts from zero.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(name="Happy Paws Clinic")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory(name="Other Clinic")
+
+
+def _member(org, role, email):
+    return MembershipFactory(organization=org, role=role, user=UserFactory(email=email)).user
+
+
+@pytest.fixture
+def owner(org):
+    return _member(org, Role.OWNER, "owner@example.com")
+
+
+@pytest.fixture
+def admin(org):
+    return _member(org, Role.ADMIN, "admin@example.com")
+
+
+@pytest.fixture
+def member(org):
+    return _member(org, Role.MEMBER, "member@example.com")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(email="staff@example.com", is_staff=True)
+
+
+@pytest.fixture
+def outsider(other_org):
+    return _member(other_org, Role.OWNER, "outsider@example.com")
+
+
+@pytest.fixture
+def make_key(org, owner):
+    """Create a key through the lifecycle; returns `(key, plaintext)`."""
+
+    def make(**kwargs):
+        kwargs.setdefault("organization", org)
+        kwargs.setdefault("actor", owner)
+        kwargs.setdefault("name", "Production Integration")
+        return services.api_key_create(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def key_client(make_key):
+    """An API client authenticated with a fresh key holding `api_keys:manage`."""
+
+    def make(scopes=("api_keys:manage", "records:read"), **kwargs):
+        key, raw = make_key(scopes=list(scopes), **kwargs)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client.key, client.raw = key, raw
+        return client
+
+    return make
