@@ -1,0 +1,27 @@
+"""A downstream DRF endpoint, as an integration's own API would use APIKeyAuthentication."""
+
+from django.urls import path
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apikeys.authentication import APIKeyAuthentication
+from apikeys.permissions import HasOrganizationAccess, require_scopes
+
+
+class RecordsView(APIView):
+    authentication_classes = [APIKeyAuthentication]
+    permission_classes = [IsAuthenticated, HasOrganizationAccess, require_scopes("records:read")]
+
+    def get(self, request, organization_id=None):
+        return Response(
+            {"user": request.user.email, "key": request.auth.prefix, "role": request.auth.role}
+        )
+
+    post = get
+
+
+urlpatterns = [
+    path("records/", RecordsView.as_view()),
+    path("orgs/<str:organization_id>/records/", RecordsView.as_view()),
+]

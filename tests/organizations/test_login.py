@@ -1,0 +1,60 @@
+"""Email sign-in, sign-out, and sign-in rate limits per IP and per email."""
+
+import pytest
+from django.urls import reverse
+
+from organizations.views import TOO_MANY_ATTEMPTS
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, email, password=PASSWORD, ip="198.51.100.7"):
+    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_the_login_page_is_styled_and_has_csrf(client):
+    response = client.get(reverse("login"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "portal/portal.css" in html and "csrfmiddlewaretoken" in html
+    assert "Email" in html
+
+
+def test_signing_in_with_the_email_address_case_insensitively(client, owner):
+    response = sign_in(client, "OWNER@example.com")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("integrations")
+    assert client.session["_auth_user_id"] == str(owner.pk)
+
+
+def test_a_wrong_password_is_refused(client, owner):
+    response = sign_in(client, owner.email, "wrong")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_out_is_a_post(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_attempts_are_limited_per_email_across_ips(client, owner, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    for n in range(3):
+        assert sign_in(client, owner.email, "wrong", ip=f"203.0.113.{n}").status_code == 200
+    response = sign_in(client, owner.email, PASSWORD, ip="203.0.113.99")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert TOO_MANY_ATTEMPTS.split(".")[0] in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_attempts_are_limited_per_ip_across_emails(client, owner, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    for n in range(3):
+        sign_in(client, f"guess{n}@example.com", "wrong")
+    assert sign_in(client, owner.email).status_code == 429
+    # Another address is unaffected.
+    assert sign_in(client, owner.email, ip="192.0.2.1").status_code == 302
