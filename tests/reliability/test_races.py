@@ -1,0 +1,99 @@
+"""Races on PostgreSQL: concurrent defaults, concurrent rotations, revoke during traffic."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+from rest_framework.exceptions import AuthenticationFailed
+
+from apikeys import services
+from apikeys.authentication import KEY_REVOKED, APIKeyAuthentication
+from apikeys.models import APIKey
+from organizations.errors import Conflict
+from tests.reliability.conftest import needs_postgres
+
+pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True)]
+
+
+def in_thread(fn):
+    """Run `fn` on its own database connection, closing it afterwards."""
+
+    def run(*args):
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()
+
+    return run
+
+
+def test_twenty_threads_setting_different_defaults_leave_exactly_one(make_key, owner, org):
+    created = [make_key(name=f"key {n}")[0] for n in range(20)]
+    barrier = threading.Barrier(20)
+
+    @in_thread
+    def set_default(key):
+        barrier.wait()
+        services.api_key_set_default(key=key, actor=owner)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(set_default, created))
+    assert APIKey.objects.filter(organization=org, is_default=True).count() == 1
+
+
+def test_two_concurrent_rotations_give_one_new_key_and_one_conflict(make_key, owner, org):
+    old, _ = make_key()
+    barrier = threading.Barrier(2)
+
+    @in_thread
+    def rotate(_):
+        barrier.wait()
+        try:
+            return services.api_key_rotate(key=old, actor=owner)[0]
+        except Conflict as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(rotate, range(2)))
+    new_keys = [r for r in results if isinstance(r, APIKey)]
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    assert len(new_keys) == 1 and len(conflicts) == 1
+    assert conflicts[0].status_code == 409
+    assert APIKey.objects.filter(rotated_from=old).count() == 1
+
+
+def test_a_revoke_stops_every_request_that_starts_after_it_commits(make_key, owner):
+    key, raw = make_key()
+    authenticator = APIKeyAuthentication()
+    stop = threading.Event()
+    revoked_at = []
+    outcomes = []  # (started, accepted)
+
+    @in_thread
+    def traffic(_):
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                authenticator.authenticate_key(raw)
+                outcomes.append((started, True, None))
+            except AuthenticationFailed as error:
+                outcomes.append((started, False, str(error.detail)))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(traffic, n) for n in range(4)]
+        time.sleep(0.3)
+        services.api_key_revoke(key=key, actor=owner)
+        revoked_at.append(time.monotonic())
+        time.sleep(0.3)
+        stop.set()
+        for future in futures:
+            future.result()
+
+    after = [o for o in outcomes if o[0] > revoked_at[0]]
+    before = [o for o in outcomes if o[0] < revoked_at[0]]
+    assert before and after
+    assert any(accepted for _, accepted, _ in before)
+    assert all(not accepted and detail == KEY_REVOKED for _, accepted, detail in after)
+    assert connection.vendor == "postgresql"
