@@ -1,0 +1,1 @@
+"""The Integrations pages: server-rendered API Keys, Members and Audit log tabs."""

@@ -1,0 +1,156 @@
+"""Per-key actions on the API Keys tab, for owners and admins.
+
+Each action is a POST (with CSRF) that calls the matching lifecycle service; a refusal
+comes back as an error message or an inline form error, never a 500. The caller's role is
+checked before anything else, and the key is looked up among the organization's keys, so a
+member gets 403 and a key of another organization 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apikeys import services
+from apikeys.audit import AuditContext
+from apikeys.forms import APIKeyRenameForm, APIKeyRotateForm, add_domain_error
+from apikeys.models import APIKey
+from apikeys.views.common import (
+    OrganizationAccess,
+    organization_access,
+    page_context,
+    require_manager_page,
+    safe_next,
+)
+from apikeys.views.keys import org_keys, stash_plaintext
+from organizations.errors import DomainError
+
+KEY_PAUSED = "“{name}” is paused: requests with it are refused until you resume it."
+KEY_RESUMED = "“{name}” is active again."
+KEY_DEFAULT_SET = "“{name}” is now the organization's default key."
+KEY_DEFAULT_REMOVED = "“{name}” is no longer the default key."
+KEY_RENAMED = "The key is now called “{name}”."
+KEY_REVOKED = "“{name}” is revoked: requests with it are refused from now on."
+
+_Service = Callable[..., APIKey]
+ACTIONS: dict[str, tuple[_Service, str]] = {
+    "pause": (services.api_key_pause, KEY_PAUSED),
+    "resume": (services.api_key_resume, KEY_RESUMED),
+    "set-default": (services.api_key_set_default, KEY_DEFAULT_SET),
+    "remove-default": (services.api_key_remove_default, KEY_DEFAULT_REMOVED),
+}
+
+
+def _managed_key(
+    request: HttpRequest, organization_id: uuid.UUID, key_id: uuid.UUID
+) -> tuple[OrganizationAccess, APIKey]:
+    access = organization_access(request, organization_id)
+    require_manager_page(access)
+    key = get_object_or_404(org_keys(request, access.organization.pk), pk=key_id)
+    return access, key
+
+
+def _list_url(access: OrganizationAccess) -> str:
+    return reverse("api-keys", args=[access.organization.pk])
+
+
+def _render(
+    request: HttpRequest, access: OrganizationAccess, template: str, status: int = 200, **extra
+) -> HttpResponse:
+    context = page_context(request, access, "api-keys")
+    context.update(extra)
+    return render(request, f"integrations/api_keys/{template}", context, status=status)
+
+
+@login_required
+@require_POST
+def api_key_action(
+    request: HttpRequest, organization_id: uuid.UUID, key_id: uuid.UUID, action: str
+) -> HttpResponse:
+    """Pause, resume, set or remove the default: one click, no form to fill."""
+    access, key = _managed_key(request, organization_id, key_id)
+    service, success = ACTIONS[action]
+    try:
+        key = service(key=key, actor=request.user, context=AuditContext.from_request(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success.format(name=key.name))
+    return redirect(safe_next(request, _list_url(access)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_rename(
+    request: HttpRequest, organization_id: uuid.UUID, key_id: uuid.UUID
+) -> HttpResponse:
+    """Give a key a new name."""
+    access, key = _managed_key(request, organization_id, key_id)
+    form = APIKeyRenameForm(request.POST or None, initial={"name": key.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = services.api_key_rename(
+                key=key,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, KEY_RENAMED.format(name=key.name))
+            return redirect(_list_url(access))
+    status = 400 if form.is_bound else 200
+    return _render(request, access, "rename.html", status, key=key, form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_rotate(
+    request: HttpRequest, organization_id: uuid.UUID, key_id: uuid.UUID
+) -> HttpResponse:
+    """Replace a key with a new one (shown once), the old one retiring now or after a grace."""
+    access, key = _managed_key(request, organization_id, key_id)
+    form = APIKeyRotateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_key, raw = services.api_key_rotate(
+                key=key,
+                actor=request.user,
+                grace_period_seconds=form.cleaned_data["grace_period"],
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            stash_plaintext(request, new_key, raw)
+            return redirect("api-key-created", organization_id=access.organization.pk)
+    status = 400 if form.is_bound else 200
+    return _render(request, access, "rotate.html", status, key=key, form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_revoke(
+    request: HttpRequest, organization_id: uuid.UUID, key_id: uuid.UUID
+) -> HttpResponse:
+    """Ask for confirmation, then revoke the key for good."""
+    access, key = _managed_key(request, organization_id, key_id)
+    if request.method == "GET":
+        return _render(request, access, "revoke.html", key=key)
+    try:
+        key = services.api_key_revoke(
+            key=key, actor=request.user, context=AuditContext.from_request(request)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, KEY_REVOKED.format(name=key.name))
+    return redirect(_list_url(access))

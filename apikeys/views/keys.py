@@ -1,0 +1,147 @@
+"""The API Keys tab: the list, the create form and the page that shows a new key once.
+
+The plaintext of a new key goes from the service into the server-side session, and the
+show-once page pops it from there: it never travels in a URL, a message or a log, and a
+reload finds nothing left to show.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from apikeys import services
+from apikeys.audit import AuditContext
+from apikeys.forms import APIKeyCreateForm, add_domain_error
+from apikeys.models import APIKey, KeyStatus
+from apikeys.selectors import api_keys_visible_to
+from apikeys.views.common import (
+    organization_access,
+    page_context,
+    paginate,
+    query_without_page,
+    require_manager_page,
+)
+from organizations.errors import DomainError
+
+SHOW_ONCE_SESSION_KEY = "integrations:show_once"
+SEARCH_MAX_LENGTH = 100
+ME_PATH = "/api/auth/me/"
+
+KEY_SHOWN_ONCE = "Copy this key now: it will not be shown again."
+KEY_GONE = (
+    "This key can no longer be shown: a key is displayed only once, right after it is made. "
+    "If it was lost, rotate the key to get a new one."
+)
+OLD_KEY_REVOKED = "The previous key ({prefix}) was revoked and no longer works."
+OLD_KEY_GRACE = "The previous key ({prefix}) keeps working until {until:%Y-%m-%d %H:%M} UTC."
+
+
+def org_keys(request: HttpRequest, organization_id: uuid.UUID) -> QuerySet[APIKey]:
+    """The keys of one organization, limited to those the caller may see."""
+    return api_keys_visible_to(request.user).filter(organization_id=organization_id)
+
+
+def stash_plaintext(request: HttpRequest, key: APIKey, raw: str) -> None:
+    """Keep a new key's plaintext in the session until the show-once page takes it."""
+    request.session[SHOW_ONCE_SESSION_KEY] = {
+        "organization_id": str(key.organization_id),
+        "key_id": str(key.pk),
+        "raw": raw,
+    }
+
+
+@login_required
+def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
+    """List the organization's keys, searchable by name or prefix, 50 per page."""
+    access = organization_access(request, organization_id)
+    keys = org_keys(request, organization_id).order_by("-created_at", "-id")
+    has_any = keys.exists()
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    if query:
+        keys = keys.filter(Q(name__icontains=query) | Q(prefix__icontains=query))
+    page = paginate(request, keys)
+    context = page_context(request, access, "api-keys")
+    context.update(
+        page=page,
+        keys=page.object_list,
+        has_any=has_any,
+        query=query,
+        page_query=query_without_page(request),
+        statuses=KeyStatus,
+    )
+    return render(request, "integrations/api_keys/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
+    """Create a key, then redirect to the page that shows its plaintext once."""
+    access = organization_access(request, organization_id)
+    require_manager_page(access)
+    form = APIKeyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, raw = services.api_key_create(
+                organization=access.organization,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                mode=form.cleaned_data["mode"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.cleaned_data["expires_at"],
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            stash_plaintext(request, key, raw)
+            return redirect("api-key-created", organization_id=access.organization.pk)
+    context = page_context(request, access, "api-keys")
+    context["form"] = form
+    status = 400 if form.is_bound else 200
+    return render(request, "integrations/api_keys/create.html", context, status=status)
+
+
+@never_cache
+@login_required
+def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
+    """Show a new key's plaintext exactly once (`Cache-Control: no-store`)."""
+    access = organization_access(request, organization_id)
+    # Popped whatever happens next: the plaintext leaves the session on the first visit.
+    stash = request.session.pop(SHOW_ONCE_SESSION_KEY, None)
+    key = None
+    if isinstance(stash, dict) and stash.get("organization_id") == str(access.organization.pk):
+        key = (
+            org_keys(request, access.organization.pk)
+            .select_related("rotated_from")
+            .filter(pk=stash.get("key_id"))
+            .first()
+        )
+    context = page_context(request, access, "api-keys")
+    if key is None:
+        context["gone_message"] = KEY_GONE
+        return render(request, "integrations/api_keys/created.html", context)
+    raw = stash["raw"]
+    context.update(
+        key=key,
+        raw=raw,
+        shown_once_message=KEY_SHOWN_ONCE,
+        curl=f'curl -H "Authorization: Bearer {raw}" {request.build_absolute_uri(ME_PATH)}',
+        previous_note=_previous_key_note(key),
+    )
+    return render(request, "integrations/api_keys/created.html", context)
+
+
+def _previous_key_note(key: APIKey) -> str:
+    old = key.rotated_from
+    if old is None:
+        return ""
+    if old.status == KeyStatus.REVOKED or old.expires_at is None:
+        return OLD_KEY_REVOKED.format(prefix=old.prefix)
+    return OLD_KEY_GRACE.format(prefix=old.prefix, until=old.expires_at)

@@ -1,0 +1,149 @@
+"""The Members tab: everyone sees who belongs; owners and admins add, re-role and remove.
+
+Every change goes through `organizations.services`, which applies the role rules (only
+owners touch the owner role, the last owner stays); their refusals are shown as messages.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apikeys.audit import AuditContext
+from apikeys.forms import MemberAddForm, MemberRoleForm, add_domain_error
+from apikeys.views.common import (
+    OrganizationAccess,
+    organization_access,
+    page_context,
+    require_manager_page,
+)
+from organizations import services
+from organizations.errors import DomainError
+from organizations.models import Membership, Role
+from organizations.permissions import role_in
+
+MEMBER_ADDED = "{email} is now a member ({role})."
+MEMBER_ROLE_CHANGED = "{email} is now {role}."
+MEMBER_REMOVED = "{email} is no longer a member of this organization."
+
+
+def _memberships(access: OrganizationAccess) -> list[Membership]:
+    return list(
+        Membership.objects.filter(organization=access.organization)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def _render_members(
+    request: HttpRequest, access: OrganizationAccess, form: MemberAddForm, status: int = 200
+) -> HttpResponse:
+    context = page_context(request, access, "members")
+    context.update(memberships=_memberships(access), add_form=form, roles=Role.choices)
+    return render(request, "integrations/members.html", context, status=status)
+
+
+def _membership(access: OrganizationAccess, user_id: uuid.UUID) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user"), organization=access.organization, user=user_id
+    )
+
+
+@login_required
+def member_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
+    """List the organization's members and their roles."""
+    access = organization_access(request, organization_id)
+    return _render_members(request, access, MemberAddForm())
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
+    """Add an existing user by email with a role; errors appear on the form."""
+    access = organization_access(request, organization_id)
+    require_manager_page(access)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.member_add(
+                organization=access.organization,
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                MEMBER_ADDED.format(
+                    email=membership.user.email, role=membership.get_role_display().lower()
+                ),
+            )
+            return redirect("members", organization_id=access.organization.pk)
+    return _render_members(request, access, form, status=400)
+
+
+@login_required
+@require_POST
+def member_change_role(
+    request: HttpRequest, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> HttpResponse:
+    """Change a member's role."""
+    access = organization_access(request, organization_id)
+    require_manager_page(access)
+    membership = _membership(access, user_id)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, services.ROLE_INVALID)
+        return redirect("members", organization_id=access.organization.pk)
+    try:
+        membership = services.member_change_role(
+            organization=access.organization,
+            actor=request.user,
+            user=membership.user,
+            role=form.cleaned_data["role"],
+            context=AuditContext.from_request(request),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            MEMBER_ROLE_CHANGED.format(
+                email=membership.user.email, role=membership.get_role_display().lower()
+            ),
+        )
+    return redirect("members", organization_id=access.organization.pk)
+
+
+@login_required
+@require_POST
+def member_remove(
+    request: HttpRequest, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> HttpResponse:
+    """Remove a member (their keys stop working on the next request)."""
+    access = organization_access(request, organization_id)
+    require_manager_page(access)
+    membership = _membership(access, user_id)
+    try:
+        services.member_remove(
+            organization=access.organization,
+            actor=request.user,
+            user=membership.user,
+            context=AuditContext.from_request(request),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("members", organization_id=access.organization.pk)
+    messages.success(request, MEMBER_REMOVED.format(email=membership.user.email))
+    if role_in(request.user, access.organization) is None:
+        # Someone who removed themselves can no longer open this organization's pages.
+        return redirect("integrations")
+    return redirect("members", organization_id=access.organization.pk)
