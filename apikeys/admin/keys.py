@@ -1,0 +1,283 @@
+"""The API-key admin: a window onto the lifecycle services, never around them.
+
+- Adding a key calls `api_key_create` and shows the plaintext once, on a page fed from the
+  server-side session (never a message, a cookie or a URL), then never again.
+- The change form edits the name only, through `api_key_rename`.
+- The revoke, pause and resume actions call their services with the staff user as actor,
+  so each change is role-checked and audited; a refusal becomes an error message per key.
+- Keys are never deleted: revoke them instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+
+from apikeys import services
+from apikeys.admin.filters import EffectiveStatusFilter, status_badge
+from apikeys.admin.forms import APIKeyChangeForm, APIKeyCreateForm
+from apikeys.audit import AuditContext
+from apikeys.models import APIKey
+from organizations.errors import DomainError
+
+SESSION_KEY = "apikeys.admin.created.{key_id}"
+KEY_SHOWN_ONCE = "Copy this key now. It will not be shown again."
+KEY_NO_LONGER_SHOWN = (
+    "This key can no longer be shown: its plaintext is displayed only once, right after "
+    "it is created. If it was lost, revoke the key and create a new one."
+)
+RENAME_REFUSED = "The name was not changed: {message}"
+ACTION_DONE = {
+    "revoke": "Revoked {count} API key(s).",
+    "pause": "Paused {count} API key(s).",
+    "resume": "Resumed {count} API key(s).",
+}
+ACTION_REFUSED = "{prefix}: {message}"
+
+_CHANGE_FIELDS = (
+    ("Key", {"fields": ("name", "prefix", "organization", "created_by", "mode", "scopes")}),
+    (
+        "Status",
+        {
+            "fields": (
+                "status_display",
+                "default_display",
+                "expires_at",
+                "last_used_at",
+                "created_at",
+                "paused_at",
+                "revoked_at",
+                "revoked_by",
+                "rotated_from",
+                "rotated_at",
+                "audit_link",
+            )
+        },
+    ),
+    (
+        "Limits and storage",
+        {"fields": ("rate_limit_per_minute", "rate_limit_per_hour", "hash_version")},
+    ),
+)
+_ADD_FIELDS = (
+    (None, {"fields": ("organization", "created_by", "name", "mode", "scopes", "expires_at")}),
+)
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(admin.ModelAdmin):
+    """Staff view, rename, pause, resume and revoke keys; the digest is never displayed."""
+
+    form = APIKeyChangeForm
+    list_display = (
+        "name",
+        "prefix",
+        "organization",
+        "created_by",
+        "mode",
+        "status_display",
+        "default_display",
+        "expires_at",
+        "last_used_at",
+    )
+    list_filter = (EffectiveStatusFilter, "mode", "organization")
+    search_fields = ("prefix", "name", "organization__name", "created_by__email")
+    list_select_related = ("organization", "created_by")
+    actions = ("revoke_keys", "pause_keys", "resume_keys")
+    fieldsets = _CHANGE_FIELDS
+    show_full_result_count = True
+
+    # Reads --------------------------------------------------------------------------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None) -> list[str]:
+        fields = [name for _, options in _CHANGE_FIELDS for name in options["fields"]]
+        return [name for name in fields if name != "name"]
+
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, key: APIKey) -> SafeString:
+        return status_badge(key.effective_status())
+
+    @admin.display(description="Default", boolean=True, ordering="is_default")
+    def default_display(self, key: APIKey) -> bool:
+        return key.is_effective_default()
+
+    @admin.display(description="Audit trail")
+    def audit_link(self, key: APIKey) -> SafeString:
+        url = reverse("admin:apikeys_auditevent_changelist") + "?" + urlencode({"q": key.prefix})
+        return format_html('<a href="{}">Audit events for {}</a>', url, key.prefix)
+
+    def has_delete_permission(self, request: HttpRequest, obj: APIKey | None = None) -> bool:
+        # Nothing is ever lost: a key's history outlives it. Revoke instead.
+        return False
+
+    # Adding: through api_key_create, plaintext shown once -------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        created = path(
+            "<uuid:key_id>/created/",
+            self.admin_site.admin_view(self.created_view),
+            name="apikeys_apikey_created",
+        )
+        return [created, *super().get_urls()]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """Create a key through the service; its refusals come back as form errors."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = APIKeyCreateForm(request.POST)
+            if form.is_valid():
+                response = self._create(request, form)
+                if response is not None:
+                    return response
+        else:
+            initial = {"created_by": request.user.pk, "scopes": settings.APIKEYS_DEFAULT_SCOPES}
+            form = APIKeyCreateForm(initial=initial)
+        admin_form = helpers.AdminForm(form, list(_ADD_FIELDS), {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add API key",
+            "subtitle": None,
+            "adminform": admin_form,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            # Every save leads to the show-once page, so one button says it all.
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
+
+    def _create(self, request: HttpRequest, form: APIKeyCreateForm) -> HttpResponse | None:
+        data = form.cleaned_data
+        try:
+            key, raw = services.api_key_create(
+                organization=data["organization"],
+                actor=data["created_by"],
+                name=data["name"],
+                mode=data["mode"],
+                scopes=data["scopes"],
+                expires_at=data["expires_at"],
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            form.apply_error(error)
+            return None
+        self.log_addition(request, key, [{"added": {}}])
+        # The server-side session carries the plaintext to exactly one page view.
+        request.session[SESSION_KEY.format(key_id=key.pk)] = raw
+        return HttpResponseRedirect(
+            reverse("admin:apikeys_apikey_created", kwargs={"key_id": key.pk})
+        )
+
+    def created_view(self, request: HttpRequest, key_id: UUID) -> HttpResponse:
+        """Show a new key's plaintext once; every later visit says it is gone."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        key = self.get_queryset(request).select_related("organization").filter(pk=key_id).first()
+        raw = request.session.pop(SESSION_KEY.format(key_id=key_id), None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "API key created" if raw else "API key",
+            "key": key,
+            "raw": raw if key is not None else None,
+            "shown_once": KEY_SHOWN_ONCE,
+            "no_longer_shown": KEY_NO_LONGER_SHOWN,
+        }
+        request.current_app = self.admin_site.name
+        response = TemplateResponse(request, "admin/apikeys/apikey/created.html", context)
+        # admin_view adds never_cache too; this page must not depend on that default.
+        response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+        return response
+
+    # Changing: the name only, through api_key_rename -----------------------------------
+
+    def save_model(self, request: HttpRequest, obj: APIKey, form: Any, change: bool) -> None:
+        if not change or "name" not in form.changed_data:
+            return
+        try:
+            services.api_key_rename(
+                key=obj,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            self.message_user(
+                request, RENAME_REFUSED.format(message=error.message), level=messages.ERROR
+            )
+
+    # Actions: one service call per key -------------------------------------------------
+
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[APIKey],
+        verb: str,
+        service: Callable[..., APIKey],
+    ) -> None:
+        context = AuditContext.from_request(request)
+        done = 0
+        for key in queryset.select_related(None).order_by("created_at"):
+            try:
+                service(key=key, actor=request.user, context=context)
+            except DomainError as error:
+                message = ACTION_REFUSED.format(prefix=key.prefix, message=error.message)
+                self.message_user(request, message, level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, ACTION_DONE[verb].format(count=done), messages.SUCCESS)
+
+    @admin.action(description="Revoke selected API keys (cannot be undone)", permissions=["change"])
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> HttpResponse | None:
+        # Revocation is final, so it asks first, like Django's own delete action.
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Revoke API keys?",
+                "keys": list(queryset.select_related("organization")),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(
+                request, "admin/apikeys/apikey/revoke_confirmation.html", context
+            )
+        self._apply(request, queryset, "revoke", services.api_key_revoke)
+        return None
+
+    @admin.action(description="Pause selected API keys", permissions=["change"])
+    def pause_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
+        self._apply(request, queryset, "pause", services.api_key_pause)
+
+    @admin.action(description="Resume selected API keys", permissions=["change"])
+    def resume_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
+        self._apply(request, queryset, "resume", services.api_key_resume)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
