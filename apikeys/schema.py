@@ -1,20 +1,78 @@
-"""OpenAPI: declare the three API-key headers as security schemes."""
+"""OpenAPI extensions: the API-key headers as security schemes, and the scope registry.
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+A request carries its key in any one of the configured headers (`APIKEYS_HEADERS`), so each
+header is its own security scheme and an operation accepts any one of them (or a session):
+the security requirements are alternatives, never a set of headers required together.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+
+from apikeys import conf
+
+# Stable scheme names for the default headers, so clients' generated code keeps its names.
+_SCHEME_NAMES = {"authorization": "BearerAPIKey", "x-api-key": "XAPIKey", "api-key": "ApiKeyHeader"}
+
+
+def _scheme_name(header: str) -> str:
+    known = _SCHEME_NAMES.get(header.lower())
+    return known or re.sub(r"[^A-Za-z0-9]", "", header.title()) + "Header"
 
 
 class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "apikeys.authentication.APIKeyAuthentication"
-    name = ["BearerAPIKey", "XAPIKey", "ApiKeyHeader"]
+    """Declare one security scheme per configured key header."""
 
-    def get_security_definition(self, auto_schema):
-        return [
-            {
-                "type": "http",
-                "scheme": "bearer",
-                "bearerFormat": "kp_live_…",
-                "description": "An organization API key: `Authorization: Bearer <key>`.",
-            },
-            {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-            {"type": "apiKey", "in": "header", "name": "Api-Key"},
-        ]
+    target_class = "apikeys.authentication.APIKeyAuthentication"
+
+    @property
+    def name(self) -> list[str]:  # type: ignore[override]
+        return [_scheme_name(header) for header in conf.header_names()]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        definitions = []
+        for header in conf.header_names():
+            if header.lower() == "authorization":
+                definitions.append(
+                    {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": f"{conf.brand()}_live_…",
+                        "description": "An organization API key: `Authorization: Bearer <key>`.",
+                    }
+                )
+            else:
+                definitions.append(
+                    {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": header,
+                        "description": f"An organization API key: `{header}: <key>`.",
+                    }
+                )
+        return definitions
+
+
+class ScopesFieldExtension(OpenApiSerializerFieldExtension):
+    """Document the scopes a request may name: the registry in `APIKEYS_SCOPES`."""
+
+    target_class = "apikeys.api.serializers.common.ScopesField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        registry = conf.scope_registry()
+        listing = "; ".join(f"`{name}`: {text}" for name, text in sorted(registry.items()))
+        return {
+            "type": "array",
+            "items": {"type": "string", "enum": sorted(registry)},
+            "maxItems": 50,
+            "description": f"Scopes from the registry. {listing}",
+        }

@@ -1,0 +1,1 @@
+"""Serializers of the REST API: input validation and the JSON shape of each object."""

@@ -1,0 +1,34 @@
+"""Fields shared by the API's serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+NOT_A_STRING = "Not a valid string."
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers instead of quietly turning them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(NOT_A_STRING, code="invalid")
+        return super().to_internal_value(data)
+
+
+class ScopesField(serializers.ListField):
+    """A list of scope names; the OpenAPI schema lists the registry (see apikeys.schema)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", StrictCharField(max_length=100))
+        kwargs.setdefault("max_length", 50)
+        super().__init__(**kwargs)
+
+
+class UserRefSerializer(serializers.Serializer):
+    """A user as other objects refer to them."""
+
+    id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(read_only=True)

@@ -1,0 +1,57 @@
+"""Organizations and their members."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from organizations import services
+from organizations.models import Role
+
+
+class OrganizationSerializer(serializers.Serializer):
+    """An organization, with the role the caller acts with in it."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    role = serializers.ChoiceField(
+        choices=Role.choices,
+        read_only=True,
+        help_text="The caller's role here (a key acts with its creator's role).",
+    )
+
+
+class MemberSerializer(serializers.Serializer):
+    """A user's membership of an organization."""
+
+    user_id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    joined_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+def _role_field(**kwargs: object) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=Role.choices,
+        error_messages={
+            "invalid_choice": services.ROLE_INVALID,
+            "required": services.ROLE_INVALID,
+            "null": services.ROLE_INVALID,
+        },
+        **kwargs,
+    )
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    """The input of `POST /api/organizations/{id}/members/`: an existing user by email."""
+
+    email = serializers.EmailField(help_text="The email address the user signs in with.")
+    role = _role_field(default=Role.MEMBER)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    """The input of `PATCH /api/organizations/{id}/members/{user_id}/`."""
+
+    role = _role_field()

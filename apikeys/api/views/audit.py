@@ -1,0 +1,51 @@
+"""`GET /api/audit-events/`: an organization's audit trail, for its owners and admins."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys.api import docs
+from apikeys.api.pagination import Pagination
+from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
+from apikeys.api.serializers.audit import AuditEventFilterSerializer, AuditEventSerializer
+from apikeys.api.views.base import organization_for, organization_id_or_own, query_params
+from apikeys.selectors import audit_events_for
+from organizations.permissions import NOT_A_MANAGER, is_manager_role
+
+
+class AuditEventListView(GenericAPIView):
+    """List an organization's audit events, newest first. Read-only: the trail is append-only."""
+
+    permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
+    serializer_class = AuditEventSerializer
+    pagination_class = Pagination
+
+    @docs.operation(
+        operation_id="audit_events_list",
+        summary="List audit events",
+        description="Owners and admins (keys need `api_keys:manage`). With a session, "
+        "`organization_id` is required; with a key it defaults to the key's own organization.",
+        parameters=[AuditEventFilterSerializer],
+        responses=docs.responses({200: AuditEventSerializer(many=True)}, docs.READ),
+    )
+    def get(self, request: Request) -> Response:
+        params = query_params(request, AuditEventFilterSerializer)
+        organization_id = organization_id_or_own(request, params.get("organization_id"))
+        organization, role = organization_for(request, organization_id)
+        if not is_manager_role(role):
+            raise PermissionDenied(NOT_A_MANAGER)
+        events = audit_events_for(organization.pk)
+        if params.get("api_key"):
+            events = events.filter(api_key_id=params["api_key"])
+        if params.get("action"):
+            events = events.filter(action=params["action"])
+        if params.get("since"):
+            events = events.filter(created_at__gte=params["since"])
+        if params.get("until"):
+            events = events.filter(created_at__lt=params["until"])
+        page = self.paginate_queryset(events.order_by("-created_at", "-id"))
+        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)

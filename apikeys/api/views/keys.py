@@ -1,0 +1,215 @@
+"""`/api/api-keys/`: list, create, read, rename and revoke keys, and every lifecycle action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys import services
+from apikeys.api import docs
+from apikeys.api.pagination import Pagination
+from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
+from apikeys.api.serializers.keys import (
+    APIKeyCreateSerializer,
+    APIKeyFilterSerializer,
+    APIKeyRotateSerializer,
+    APIKeySerializer,
+    APIKeyUpdateSerializer,
+    APIKeyWithSecretSerializer,
+)
+from apikeys.api.views.base import (
+    audit_context,
+    filter_keys,
+    organization_for,
+    organization_id_or_own,
+    query_params,
+    secret_response,
+)
+from apikeys.models import APIKey
+from apikeys.permissions import request_key
+from apikeys.selectors import api_keys_visible_to
+
+KEY_NOT_FOUND = "No API key with this id in your organizations."
+
+_SHOWN_ONCE = "The response is the only one that ever contains the plaintext `key`."
+
+
+def keys_visible(request: Request) -> QuerySet[APIKey]:
+    """The keys the caller may see: their organizations' (staff: all); a key sees its own org's."""
+    queryset = api_keys_visible_to(request.user)
+    key = request_key(request)
+    if key is not None:
+        queryset = queryset.filter(organization_id=key.organization_id)
+    return queryset
+
+
+def _action_schema(name: str, summary: str, description: str) -> Callable:
+    return docs.operation(
+        operation_id=f"api_keys_{name}",
+        summary=summary,
+        description=description,
+        request=None,
+        responses=docs.responses({200: APIKeySerializer}, docs.WRITE),
+    )
+
+
+@extend_schema_view(
+    list=docs.operation(
+        operation_id="api_keys_list",
+        summary="List API keys",
+        description="Keys of the caller's organizations, newest first (a key sees its own "
+        "organization's). Members may read; keys need `api_keys:manage`.",
+        parameters=[APIKeyFilterSerializer],
+        responses=docs.responses({200: APIKeySerializer(many=True)}, docs.READ),
+    ),
+    create=docs.operation(
+        operation_id="api_keys_create",
+        summary="Create an API key",
+        description="Owners and admins. With key authentication `organization_id` defaults to "
+        f"the key's own, and the new key cannot hold scopes the caller lacks. {_SHOWN_ONCE}",
+        request=APIKeyCreateSerializer,
+        responses=docs.responses({201: APIKeyWithSecretSerializer}, (400, 401, 403, 415, 429)),
+        parameters=[docs.NO_STORE_HEADER],
+    ),
+    retrieve=docs.operation(
+        operation_id="api_keys_retrieve",
+        summary="Read an API key",
+        responses=docs.responses({200: APIKeySerializer}, docs.READ_ONE),
+    ),
+    partial_update=docs.operation(
+        operation_id="api_keys_rename",
+        summary="Rename an API key",
+        request=APIKeyUpdateSerializer,
+        responses=docs.responses({200: APIKeySerializer}, docs.WRITE),
+    ),
+    destroy=docs.operation(
+        operation_id="api_keys_revoke",
+        summary="Revoke an API key",
+        description="Revocation is immediate and final: the next request with the key gets 401.",
+        responses=docs.responses({204: None}, docs.WRITE),
+    ),
+)
+class APIKeyViewSet(viewsets.GenericViewSet):
+    """The API keys of the caller's organizations and their lifecycle."""
+
+    permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
+    serializer_class = APIKeySerializer
+    pagination_class = Pagination
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[APIKey]:
+        return keys_visible(self.request)
+
+    def get_object(self) -> APIKey:
+        key = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if key is None:
+            raise NotFound(KEY_NOT_FOUND)
+        return key
+
+    def list(self, request: Request) -> Response:
+        params = query_params(request, APIKeyFilterSerializer)
+        page = self.paginate_queryset(filter_keys(self.get_queryset(), params))
+        return self.get_paginated_response(APIKeySerializer(page, many=True).data)
+
+    def create(self, request: Request) -> Response:
+        serializer = APIKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organization_id = organization_id_or_own(request, data.get("organization_id"))
+        organization, _ = organization_for(request, organization_id)
+        key, raw = services.api_key_create(
+            organization=organization,
+            actor=request.user,
+            name=data["name"],
+            mode=data["mode"],
+            scopes=data.get("scopes"),
+            expires_at=data["expires_at"],
+            context=audit_context(request),
+        )
+        return secret_response(key, raw)
+
+    def retrieve(self, request: Request, pk: UUID) -> Response:
+        return Response(APIKeySerializer(self.get_object()).data)
+
+    def partial_update(self, request: Request, pk: UUID) -> Response:
+        key = self.get_object()
+        serializer = APIKeyUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "name" in serializer.validated_data:
+            key = services.api_key_rename(
+                key=key,
+                actor=request.user,
+                name=serializer.validated_data["name"],
+                context=audit_context(request),
+            )
+        return Response(APIKeySerializer(key).data)
+
+    def destroy(self, request: Request, pk: UUID) -> Response:
+        services.api_key_revoke(
+            key=self.get_object(), actor=request.user, context=audit_context(request)
+        )
+        return Response(status=204)
+
+    def _transition(self, service: Callable[..., APIKey]) -> Response:
+        key = service(
+            key=self.get_object(), actor=self.request.user, context=audit_context(self.request)
+        )
+        return Response(APIKeySerializer(key).data)
+
+    @_action_schema(
+        "pause", "Pause an API key", "An active key stops authenticating until resumed."
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: UUID) -> Response:
+        return self._transition(services.api_key_pause)
+
+    @_action_schema("resume", "Resume an API key", "A paused key authenticates again.")
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: UUID) -> Response:
+        return self._transition(services.api_key_resume)
+
+    @_action_schema(
+        "set_default",
+        "Make an API key the default",
+        "Only an active key; the organization's previous default is cleared.",
+    )
+    @action(detail=True, methods=["post"], url_path="set-default", url_name="set-default")
+    def set_default(self, request: Request, pk: UUID) -> Response:
+        return self._transition(services.api_key_set_default)
+
+    @_action_schema("remove_default", "Clear an API key's default flag", "")
+    @action(detail=True, methods=["post"], url_path="remove-default", url_name="remove-default")
+    def remove_default(self, request: Request, pk: UUID) -> Response:
+        return self._transition(services.api_key_remove_default)
+
+    @docs.operation(
+        operation_id="api_keys_rotate",
+        summary="Rotate an API key",
+        description="Creates a key with the same name, mode, scopes, expiry and default flag. "
+        "The old key is revoked at once, or keeps working for `grace_period_seconds` (at most "
+        f"24 hours) so deployments can switch over. {_SHOWN_ONCE}",
+        request=APIKeyRotateSerializer,
+        responses=docs.responses({201: APIKeyWithSecretSerializer}, docs.WRITE),
+        parameters=[docs.NO_STORE_HEADER],
+    )
+    @action(detail=True, methods=["post"])
+    def rotate(self, request: Request, pk: UUID) -> Response:
+        key = self.get_object()
+        serializer = APIKeyRotateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new, raw = services.api_key_rotate(
+            key=key,
+            actor=request.user,
+            grace_period_seconds=serializer.validated_data.get("grace_period_seconds"),
+            context=audit_context(request),
+        )
+        return secret_response(new, raw)

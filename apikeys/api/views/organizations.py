@@ -1,0 +1,204 @@
+"""`/api/organizations/`: the caller's organizations and their members."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys.api import docs
+from apikeys.api.pagination import Pagination
+from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess, ReadsOrganization
+from apikeys.api.serializers.organizations import (
+    MemberCreateSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    OrganizationSerializer,
+)
+from apikeys.api.views.base import audit_context
+from apikeys.permissions import request_key
+from organizations import services
+from organizations.models import Membership, Organization
+from organizations.permissions import resolve_role
+
+ORGANIZATION_NOT_FOUND = "No organization with this id among yours."
+MEMBER_NOT_FOUND = "That user is not a member of this organization."
+
+
+def organizations_visible(request: Request) -> QuerySet[Organization]:
+    """The caller's organizations (staff: all); a key sees only its own."""
+    queryset = Organization.objects.order_by("name", "id")
+    key = request_key(request)
+    if key is not None:
+        return queryset.filter(pk=key.organization_id)
+    if request.user.is_staff:
+        return queryset
+    return queryset.filter(memberships__user=request.user)
+
+
+def with_roles(request: Request, organizations: list[Organization]) -> list[Organization]:
+    """Attach the role the caller acts with to each organization (one query at most)."""
+    key = request_key(request)
+    if key is not None:
+        for organization in organizations:
+            organization.role = key.role
+        return organizations
+    roles = dict(
+        Membership.objects.filter(
+            user=request.user, organization__in=[o.pk for o in organizations]
+        ).values_list("organization_id", "role")
+    )
+    for organization in organizations:
+        organization.role = resolve_role(request.user, roles.get(organization.pk))
+    return organizations
+
+
+@extend_schema_view(
+    list=docs.operation(
+        operation_id="organizations_list",
+        summary="List your organizations",
+        description="A key sees its own organization; keys need `organization:read` or "
+        "`api_keys:manage`.",
+        responses=docs.responses({200: OrganizationSerializer(many=True)}, docs.READ),
+    ),
+    retrieve=docs.operation(
+        operation_id="organizations_retrieve",
+        summary="Read an organization",
+        responses=docs.responses({200: OrganizationSerializer}, docs.READ_ONE),
+    ),
+)
+class OrganizationViewSet(viewsets.GenericViewSet):
+    """The organizations the caller acts in, with their role in each."""
+
+    permission_classes = [IsAuthenticated, OrganizationAccess, ReadsOrganization]
+    serializer_class = OrganizationSerializer
+    pagination_class = Pagination
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return organizations_visible(self.request)
+
+    def list(self, request: Request) -> Response:
+        page = with_roles(request, self.paginate_queryset(self.get_queryset()))
+        return self.get_paginated_response(OrganizationSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: UUID) -> Response:
+        organization = self.get_queryset().filter(pk=pk).first()
+        if organization is None:
+            raise NotFound(ORGANIZATION_NOT_FOUND)
+        return Response(OrganizationSerializer(with_roles(request, [organization])[0]).data)
+
+
+@extend_schema_view(
+    list=docs.operation(
+        operation_id="organization_members_list",
+        summary="List an organization's members",
+        responses=docs.responses({200: MemberSerializer(many=True)}, docs.READ_ONE),
+    ),
+    create=docs.operation(
+        operation_id="organization_members_add",
+        summary="Add an existing user as a member",
+        description="Owners and admins; only owners grant the owner role.",
+        request=MemberCreateSerializer,
+        responses=docs.responses({201: MemberSerializer}, docs.WRITE),
+    ),
+    retrieve=docs.operation(
+        operation_id="organization_members_retrieve",
+        summary="Read a member",
+        responses=docs.responses({200: MemberSerializer}, docs.READ_ONE),
+    ),
+    partial_update=docs.operation(
+        operation_id="organization_members_change_role",
+        summary="Change a member's role",
+        description="Only owners touch the owner role; an organization keeps one owner.",
+        request=MemberUpdateSerializer,
+        responses=docs.responses({200: MemberSerializer}, docs.WRITE),
+    ),
+    destroy=docs.operation(
+        operation_id="organization_members_remove",
+        summary="Remove a member",
+        description="The member's API keys stop authenticating on the next request.",
+        responses=docs.responses({204: None}, docs.WRITE),
+    ),
+)
+class MemberViewSet(viewsets.GenericViewSet):
+    """An organization's members: everyone reads, owners and admins change them."""
+
+    serializer_class = MemberSerializer
+    pagination_class = Pagination
+    lookup_field = "user_id"
+    lookup_value_converter = "uuid"
+
+    def get_permissions(self) -> list[BasePermission]:
+        reads = self.action in ("list", "retrieve")
+        third = ReadsOrganization() if reads else ManagesAPIKeys()
+        return [IsAuthenticated(), OrganizationAccess(), third]
+
+    def organization(self) -> Organization:
+        pk = self.kwargs["id"]
+        organization = organizations_visible(self.request).filter(pk=pk).first()
+        if organization is None:
+            raise NotFound(ORGANIZATION_NOT_FOUND)
+        return organization
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return (
+            Membership.objects.filter(organization=self.organization())
+            .select_related("user")
+            .order_by("user__email")
+        )
+
+    def get_object(self) -> Membership:
+        membership = self.get_queryset().filter(user_id=self.kwargs["user_id"]).first()
+        if membership is None:
+            raise NotFound(MEMBER_NOT_FOUND)
+        return membership
+
+    def list(self, request: Request, **kwargs: UUID) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    def create(self, request: Request, **kwargs: UUID) -> Response:
+        organization = self.organization()
+        serializer = MemberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_add(
+            organization=organization,
+            actor=request.user,
+            email=serializer.validated_data["email"],
+            role=serializer.validated_data["role"],
+            context=audit_context(request),
+        )
+        return Response(MemberSerializer(membership).data, status=201)
+
+    def retrieve(self, request: Request, **kwargs: UUID) -> Response:
+        return Response(MemberSerializer(self.get_object()).data)
+
+    def partial_update(self, request: Request, **kwargs: UUID) -> Response:
+        membership = self.get_object()
+        serializer = MemberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_change_role(
+            organization=membership.organization,
+            actor=request.user,
+            user=membership.user,
+            role=serializer.validated_data["role"],
+            context=audit_context(request),
+        )
+        return Response(MemberSerializer(membership).data)
+
+    def destroy(self, request: Request, **kwargs: UUID) -> Response:
+        membership = self.get_object()
+        services.member_remove(
+            organization=membership.organization,
+            actor=request.user,
+            user=membership.user,
+            context=audit_context(request),
+        )
+        return Response(status=204)

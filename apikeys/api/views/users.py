@@ -1,0 +1,71 @@
+"""`GET /api/users/{user_id}/api-keys/`: the keys one user created, where the caller manages."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apikeys.api import docs
+from apikeys.api.pagination import Pagination
+from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
+from apikeys.api.serializers.keys import APIKeyFilterSerializer, APIKeySerializer
+from apikeys.api.views.base import filter_keys, query_params
+from apikeys.models import APIKey
+from apikeys.permissions import request_key
+from apikeys.selectors import api_keys_manageable_by
+from organizations.models import Membership, User
+from organizations.permissions import MANAGER_ROLES
+
+USER_NOT_FOUND = "No such user in the organizations you manage."
+
+
+class UserAPIKeyListView(GenericAPIView):
+    """The keys a user created, in the organizations where the caller is owner or admin."""
+
+    permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
+    serializer_class = APIKeySerializer
+    pagination_class = Pagination
+
+    def managed_keys(self) -> QuerySet[APIKey]:
+        queryset = api_keys_manageable_by(self.request.user)
+        key = request_key(self.request)
+        if key is not None:
+            queryset = queryset.filter(organization_id=key.organization_id)
+        return queryset
+
+    def user_is_visible(self, user_id: UUID, keys: QuerySet[APIKey]) -> bool:
+        """True when the user belongs to, or made keys in, an organization the caller manages."""
+        caller, key = self.request.user, request_key(self.request)
+        if key is not None:
+            managed: object = [key.organization_id]
+        elif caller.is_staff:
+            return User.objects.filter(pk=user_id).exists()
+        else:
+            managed = Membership.objects.filter(user=caller, role__in=MANAGER_ROLES).values(
+                "organization_id"
+            )
+        return (
+            keys.filter(created_by_id=user_id).exists()
+            or Membership.objects.filter(user_id=user_id, organization_id__in=managed).exists()
+        )
+
+    @docs.operation(
+        operation_id="users_api_keys_list",
+        summary="List the API keys a user created",
+        description="Only the organizations where the caller is an owner or admin (staff: all).",
+        parameters=[APIKeyFilterSerializer],
+        responses=docs.responses({200: APIKeySerializer(many=True)}, docs.READ_ONE),
+    )
+    def get(self, request: Request, user_id: UUID) -> Response:
+        params = query_params(request, APIKeyFilterSerializer)
+        keys = self.managed_keys()
+        if not self.user_is_visible(user_id, keys):
+            raise NotFound(USER_NOT_FOUND)
+        page = self.paginate_queryset(filter_keys(keys.filter(created_by_id=user_id), params))
+        return self.get_paginated_response(APIKeySerializer(page, many=True).data)
