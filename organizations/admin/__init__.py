@@ -3,8 +3,9 @@
 Membership changes made in the organization's inline go through `organizations.services`
 (`member_add`, `member_change_role`, `member_remove`), so the role rules hold here as
 everywhere: only owners touch the owner role, and an organization always keeps an owner.
-Organizations are created through `organization_create`, with a first owner. Neither
-deleting a user nor deleting an organization may get around those rules or lose a key.
+Organizations are created through `organization_create`, with a first owner. Deleting a
+user who is some organization's last owner is refused; deleting an organization that has
+keys is refused too, since the key admin never grants the permission to delete a key.
 """
 
 from organizations.admin.memberships import MembershipInline

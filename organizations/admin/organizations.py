@@ -14,8 +14,6 @@ from organizations import services
 from organizations.admin.memberships import MembershipFormSet, MembershipInline
 from organizations.models import Organization, User
 
-KEYS_ARE_KEPT = "{count} API key(s): keys are never deleted (revoke them instead)."
-
 
 class OrganizationCreateForm(forms.ModelForm):
     owner = forms.ModelChoiceField(
@@ -89,13 +87,3 @@ class OrganizationAdmin(admin.ModelAdmin):
             formset.apply(request)
         else:
             super().save_formset(request, form, formset, change)
-
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
-        # Deleting an organization would delete its keys; keys are never deleted.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        kept = [
-            f"{organization}: {KEYS_ARE_KEPT.format(count=organization.api_keys.count())}"
-            for organization in objs
-            if organization.api_keys.exists()
-        ]
-        return deleted, counts, perms_needed, [*protected, *kept]
