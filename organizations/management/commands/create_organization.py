@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apikeys.audit import AuditContext
 from organizations import services
 from organizations.errors import DomainError
 from organizations.models import User
@@ -19,7 +20,11 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user with email {owner!r}.")
         try:
-            organization = services.organization_create(name=name, owner=user)
+            organization = services.organization_create(
+                name=name,
+                owner=user,
+                context=AuditContext(request_id="manage.py:create_organization"),
+            )
         except DomainError as error:
             raise CommandError(error.message) from error
         self.stdout.write(str(organization.id))

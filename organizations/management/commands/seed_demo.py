@@ -1,15 +1,18 @@
 """`seed_demo`: an idempotent demo (an owner, an organization and one member)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from apikeys.audit import AuditContext
 from organizations import services
+from organizations.errors import DomainError
 from organizations.models import Membership, Organization, Role, User
 
 DEMO_ORG = "Demo Veterinary Clinic"
 DEMO_OWNER = "owner@demo.keyportal.test"
 DEMO_MEMBER = "member@demo.keyportal.test"
 DEMO_PASSWORD = "keyportal-demo"  # noqa: S105 - a documented local demo password
+CONTEXT = AuditContext(request_id="manage.py:seed_demo")
 
 
 class Command(BaseCommand):
@@ -21,10 +24,19 @@ class Command(BaseCommand):
         member = self._user(DEMO_MEMBER, "Demo Member")
         organization = Organization.objects.filter(
             memberships__user=owner, name=DEMO_ORG
-        ).first() or services.organization_create(name=DEMO_ORG, owner=owner)
-        Membership.objects.get_or_create(
-            user=member, organization=organization, defaults={"role": Role.MEMBER}
-        )
+        ).first() or services.organization_create(name=DEMO_ORG, owner=owner, context=CONTEXT)
+        # Through the service, like every membership change: role-checked and audited.
+        if not Membership.objects.filter(user=member, organization=organization).exists():
+            try:
+                services.member_add(
+                    organization=organization,
+                    actor=owner,
+                    email=member.email,
+                    role=Role.MEMBER,
+                    context=CONTEXT,
+                )
+            except DomainError as error:  # e.g. the demo owner was demoted by hand
+                raise CommandError(error.message) from error
         self.stdout.write(
             "Demo ready. Sign in at http://127.0.0.1:8000/accounts/login/\n"
             f"  owner:  {DEMO_OWNER} / {DEMO_PASSWORD}\n"
