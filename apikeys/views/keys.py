@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -32,7 +33,6 @@ from organizations.errors import DomainError
 
 SHOW_ONCE_SESSION_KEY = "integrations:show_once"
 SEARCH_MAX_LENGTH = 100
-ME_PATH = "/api/auth/me/"
 
 KEY_SHOWN_ONCE = "Copy this key now: it will not be shown again."
 KEY_GONE = (
@@ -128,11 +128,12 @@ def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpRes
         context["gone_message"] = KEY_GONE
         return render(request, "integrations/api_keys/created.html", context)
     raw = stash["raw"]
+    me_url = request.build_absolute_uri(reverse("auth-me"))
     context.update(
         key=key,
         raw=raw,
         shown_once_message=KEY_SHOWN_ONCE,
-        curl=f'curl -H "Authorization: Bearer {raw}" {request.build_absolute_uri(ME_PATH)}',
+        curl=f'curl -H "Authorization: Bearer {raw}" {me_url}',
         previous_note=_previous_key_note(key),
     )
     return render(request, "integrations/api_keys/created.html", context)
