@@ -61,7 +61,7 @@ class APIKeyCreateForm(forms.Form):
 
 
 class APIKeyChangeForm(forms.ModelForm):
-    """The change form edits the name only; the admin saves it through `api_key_rename`."""
+    """Edit the name only; the admin saves it through `api_key_rename`."""
 
     class Meta:
         model = APIKey

@@ -48,7 +48,10 @@ ACTION_DONE = {
 ACTION_REFUSED = "{prefix}: {message}"
 
 _CHANGE_FIELDS = (
-    ("Key", {"fields": ("name", "prefix", "organization", "created_by", "mode", "scopes")}),
+    (
+        "Key",
+        {"fields": ("name", "prefix", "organization", "created_by", "mode", "scopes_display")},
+    ),
     (
         "Status",
         {
@@ -79,7 +82,7 @@ _ADD_FIELDS = (
 
 @admin.register(APIKey)
 class APIKeyAdmin(admin.ModelAdmin):
-    """Staff view, rename, pause, resume and revoke keys; the digest is never displayed."""
+    """Let staff list, rename, pause, resume and revoke keys; never display a digest."""
 
     form = APIKeyChangeForm
     list_display = (
@@ -109,6 +112,10 @@ class APIKeyAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_display(self, key: APIKey) -> SafeString:
         return status_badge(key.effective_status())
+
+    @admin.display(description="Scopes")
+    def scopes_display(self, key: APIKey) -> str:
+        return ", ".join(key.scopes) or "none"
 
     @admin.display(description="Default", boolean=True, ordering="is_default")
     def default_display(self, key: APIKey) -> bool:

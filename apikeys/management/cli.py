@@ -23,6 +23,7 @@ def command_context(command: str) -> AuditContext:
 
 
 def organization_by_id(value: str) -> Organization:
+    """Return the organization with this id, or refuse a malformed or unknown one."""
     try:
         organization_id = uuid.UUID(value.strip())
     except (AttributeError, ValueError) as error:
@@ -34,6 +35,7 @@ def organization_by_id(value: str) -> Organization:
 
 
 def user_by_email(value: str) -> User:
+    """Return the user with this email address (any case), or refuse."""
     user = User.objects.filter(email__iexact=value.strip()).first()
     if user is None:
         raise CommandError(USER_NOT_FOUND.format(value=value[:254]))

@@ -41,6 +41,8 @@ class _Change:
 
 
 class MembershipForm(forms.ModelForm):
+    """Pick a user and a role; an existing membership keeps its user."""
+
     class Meta:
         model = Membership
         fields = ("user", "role")
@@ -58,6 +60,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
     actor: User | None = None
 
     def planned_changes(self) -> list[_Change]:
+        """Return the additions, role changes and removals this save asks for, in safe order."""
         changes = []
         for form in self.initial_forms:
             if form in self.deleted_forms:
@@ -131,6 +134,8 @@ class MembershipFormSet(forms.BaseInlineFormSet):
 
 
 class MembershipInline(admin.TabularInline):
+    """Show an organization's members; every change goes through the membership services."""
+
     model = Membership
     form = MembershipForm
     formset = MembershipFormSet

@@ -16,6 +16,8 @@ from organizations.models import Organization, User
 
 
 class OrganizationCreateForm(forms.ModelForm):
+    """Name a new organization and its first owner."""
+
     owner = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True).order_by("email"),
         help_text="The organization's first owner.",
@@ -28,7 +30,7 @@ class OrganizationCreateForm(forms.ModelForm):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    """Organizations with their key count and their members (changed through the services)."""
+    """Manage organizations, their key counts and their members (through the services)."""
 
     list_display = ("name", "slug", "key_count", "member_count", "created_at")
     search_fields = ("name", "slug")

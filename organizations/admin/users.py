@@ -17,7 +17,7 @@ LAST_OWNER_OF = "{email} is the last owner of {organization}."
 
 
 class UserCreationForm(AdminUserCreationForm):
-    """Django's admin user-creation form, for email logins."""
+    """Create users who sign in with their email address (Django's admin creation form)."""
 
     class Meta:
         model = User
@@ -32,6 +32,8 @@ class UserCreationForm(AdminUserCreationForm):
 
 
 class UserEditForm(UserChangeForm):
+    """Edit users of the email-login model (Django's admin change form)."""
+
     class Meta:
         model = User
         fields = "__all__"
@@ -39,7 +41,7 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin, adapted to email logins and full names."""
+    """Manage users as Django's user admin does, adapted to email logins and full names."""
 
     form = UserEditForm
     add_form = UserCreationForm

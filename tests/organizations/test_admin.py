@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apikeys.models import AuditAction, AuditEvent
-from organizations.admin.users import LAST_OWNER_OF
+from organizations.admin.users import EMAIL_TAKEN, LAST_OWNER_OF
 from organizations.models import Membership, Organization, Role, User
 from organizations.permissions import LAST_OWNER, ONLY_OWNERS_GRANT_OWNER
 from tests.factories import APIKeyFactory, MembershipFactory, UserFactory
@@ -204,6 +204,16 @@ def test_deleting_the_last_owner_of_an_organization_is_refused(root_client, org,
     assert role_of(org, owner) == Role.OWNER
 
 
+def test_deleting_all_owners_at_once_is_refused_too(root_client, org, owner):
+    second = MembershipFactory(organization=org, role=Role.OWNER).user
+    data = {"action": "delete_selected", "_selected_action": [owner.pk, second.pk], "post": "yes"}
+
+    response = root_client.post(reverse("admin:organizations_user_changelist"), data)
+
+    assert LAST_OWNER_OF.format(email=owner.email, organization=org) in response.content.decode()
+    assert User.objects.filter(pk__in=[owner.pk, second.pk]).count() == 2
+
+
 def test_deleting_an_organization_that_has_keys_is_refused(root_client, org, make_key):
     make_key()
 
@@ -235,6 +245,7 @@ def test_staff_add_users_by_email_stored_lower_case_and_unique(root_client):
     user = User.objects.get(email="new.person@example.com")
     assert user.check_password("a long enough passphrase")
     assert again.status_code == 200
+    assert EMAIL_TAKEN in again.content.decode()
     assert User.objects.filter(email__iexact="new.person@example.com").count() == 1
 
 
