@@ -45,6 +45,7 @@ def role_in(user: User, organization: Organization | object) -> Role | None:
     org_id = getattr(organization, "pk", organization)
     membership_role = (
         Membership.objects.filter(user=user, organization_id=org_id)
+        .order_by()
         .values_list("role", flat=True)
         .first()
     )
