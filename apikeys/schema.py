@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
@@ -69,10 +70,12 @@ class ScopesFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         registry = conf.scope_registry()
-        listing = "; ".join(f"`{name}`: {text}" for name, text in sorted(registry.items()))
+        listing = "\n".join(f"* `{name}`: {text}" for name, text in sorted(registry.items()))
+        defaults = ", ".join(f"`{name}`" for name in settings.APIKEYS_DEFAULT_SCOPES)
         return {
             "type": "array",
             "items": {"type": "string", "enum": sorted(registry)},
             "maxItems": 50,
-            "description": f"Scopes from the registry. {listing}",
+            "description": f"Scope names (omitted: {defaults}). A key cannot grant a scope it "
+            f"does not hold itself.\n\n{listing}",
         }

@@ -99,12 +99,7 @@ class APIKeyCreateSerializer(serializers.Serializer):
         default=Mode.LIVE,
         error_messages={"invalid_choice": services.MODE_INVALID},
     )
-    scopes = ScopesField(
-        required=False,
-        help_text="Scope names from the registry. Omitted: "
-        + ", ".join(settings.APIKEYS_DEFAULT_SCOPES)
-        + ". A key cannot grant scopes it does not hold.",
-    )
+    scopes = ScopesField(required=False)
     expires_at = serializers.DateTimeField(
         required=False,
         allow_null=True,

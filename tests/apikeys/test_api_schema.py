@@ -1,0 +1,186 @@
+"""The OpenAPI schema validates, documents every endpoint and error, and the docs are local."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+from drf_spectacular.drainage import GENERATOR_STATS
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+CONTRACT = {
+    ("get", "/api/auth/me/"),
+    ("get", "/api/organizations/"),
+    ("get", "/api/organizations/{id}/"),
+    ("get", "/api/organizations/{id}/members/"),
+    ("post", "/api/organizations/{id}/members/"),
+    ("get", "/api/organizations/{id}/members/{user_id}/"),
+    ("patch", "/api/organizations/{id}/members/{user_id}/"),
+    ("delete", "/api/organizations/{id}/members/{user_id}/"),
+    ("get", "/api/api-keys/"),
+    ("post", "/api/api-keys/"),
+    ("get", "/api/api-keys/{id}/"),
+    ("patch", "/api/api-keys/{id}/"),
+    ("delete", "/api/api-keys/{id}/"),
+    ("post", "/api/api-keys/{id}/pause/"),
+    ("post", "/api/api-keys/{id}/resume/"),
+    ("post", "/api/api-keys/{id}/set-default/"),
+    ("post", "/api/api-keys/{id}/remove-default/"),
+    ("post", "/api/api-keys/{id}/rotate/"),
+    ("get", "/api/users/{user_id}/api-keys/"),
+    ("get", "/api/audit-events/"),
+}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker, tmp_path_factory):
+    """The schema as `manage.py spectacular --validate --fail-on-warn` writes it."""
+    target = tmp_path_factory.mktemp("schema") / "schema.yml"
+    GENERATOR_STATS.reset()  # count only this run's warnings
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    return yaml.safe_load(target.read_text())
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def test_the_schema_validates_without_a_single_warning(schema):
+    assert schema["openapi"].startswith("3.")
+
+
+def test_the_schema_documents_exactly_the_contracts_endpoints(schema):
+    assert {(method, path) for method, path, _ in operations(schema)} == CONTRACT
+
+
+def test_operation_ids_are_unique(schema):
+    ids = [operation["operationId"] for _, _, operation in operations(schema)]
+
+    assert len(ids) == len(set(ids)) == len(CONTRACT)
+
+
+def test_every_operation_documents_its_errors_with_the_error_shape(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    for method, path, operation in operations(schema):
+        responses = operation["responses"]
+        expected = {"400", "401", "429"}
+        if path != "/api/auth/me/":
+            expected.add("403")
+        if "{" in path:
+            expected.add("404")
+        if method in ("post", "patch") and path != "/api/api-keys/{id}/pause/":
+            expected.add("415")
+        documented = {code for code in responses if code.startswith(("4", "5"))}
+        assert expected <= documented, (method, path, expected - documented)
+        for code in documented:
+            assert responses[code]["content"]["application/json"]["schema"] == error
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+
+
+def test_transitions_document_their_409(schema):
+    paths = schema["paths"]
+    for action in ("pause", "resume", "set-default", "remove-default", "rotate"):
+        assert "409" in paths[f"/api/api-keys/{{id}}/{action}/"]["post"]["responses"]
+    assert "409" in paths["/api/api-keys/{id}/"]["delete"]["responses"]
+
+
+def test_success_statuses_match_what_the_api_answers(schema):
+    paths = schema["paths"]
+    assert "201" in paths["/api/api-keys/"]["post"]["responses"]
+    assert "201" in paths["/api/api-keys/{id}/rotate/"]["post"]["responses"]
+    assert "201" in paths["/api/organizations/{id}/members/"]["post"]["responses"]
+    assert set(paths["/api/api-keys/{id}/"]["delete"]["responses"]) & {"200", "204"} == {"204"}
+    assert "content" not in paths["/api/api-keys/{id}/"]["delete"]["responses"]["204"]
+
+
+def test_only_the_creation_and_rotation_responses_carry_the_plaintext(schema):
+    components = schema["components"]["schemas"]
+    with_key = {name for name, c in components.items() if "key" in c.get("properties", {})}
+    assert with_key == {"APIKeyWithSecret"}
+    for path in ("/api/api-keys/", "/api/api-keys/{id}/rotate/"):
+        created = schema["paths"][path]["post"]["responses"]["201"]
+        assert created["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/APIKeyWithSecret"
+        )
+        assert "Cache-Control" in created["headers"]
+
+
+def test_the_key_object_marks_its_nullable_fields(schema):
+    key = schema["components"]["schemas"]["APIKey"]
+    nullable = {name for name, field in key["properties"].items() if field.get("nullable")}
+
+    assert {"expires_at", "last_used_at", "revoked_at", "rotated_from"} <= nullable
+    assert "name" not in nullable and "status" not in nullable
+    assert set(key["required"]) == set(key["properties"])
+    assert {"id", "name", "prefix", "mode", "status", "is_default", "scopes"} <= set(
+        key["required"]
+    )
+    assert {"organization_id", "created_by", "created_at"} <= set(key["required"])
+    status = schema["components"]["schemas"]["KeyStatusEnum"]["enum"]
+    assert status == ["active", "paused", "revoked", "expired"]
+
+
+def test_the_three_key_headers_are_alternative_security_schemes(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["BearerAPIKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "kp_live_…",
+        "description": "An organization API key: `Authorization: Bearer <key>`.",
+    }
+    assert (schemes["XAPIKey"]["in"], schemes["XAPIKey"]["name"]) == ("header", "X-API-Key")
+    assert (schemes["ApiKeyHeader"]["in"], schemes["ApiKeyHeader"]["name"]) == (
+        "header",
+        "Api-Key",
+    )
+    for _, _, operation in operations(schema):
+        # A list of one-scheme requirements means "any one of them", never "all together".
+        assert operation["security"] == [
+            {"BearerAPIKey": []},
+            {"XAPIKey": []},
+            {"ApiKeyHeader": []},
+            {"cookieAuth": []},
+        ]
+
+
+def test_the_create_request_lists_the_scope_registry(schema, settings):
+    components = schema["components"]["schemas"]
+    create = components["APIKeyCreateRequest"]["properties"]
+    scopes = components[create["scopes"]["items"]["$ref"].rsplit("/", 1)[1]]
+
+    assert scopes["enum"] == sorted(settings.APIKEYS_SCOPES)
+    assert settings.APIKEYS_SCOPES["api_keys:manage"] in create["scopes"]["description"]
+    assert create["name"]["maxLength"] == 100
+    assert create["expires_at"]["nullable"] is True
+
+
+def test_the_schema_is_served_at_api_schema():
+    response = APIClient().get("/api/schema/?format=json")
+
+    assert response.status_code == 200
+    assert json.loads(response.content)["info"]["title"] == "Keyportal API"
+
+
+def test_the_interactive_docs_load_everything_from_this_server():
+    client = APIClient()
+
+    page = client.get("/api/docs/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.getvalue(), asset
+    assert "cdn" not in html.lower()
