@@ -20,7 +20,7 @@ from apikeys.audit import SYSTEM, AuditContext, record
 from apikeys.models import EXPIRED, APIKey, AuditAction, KeyStatus, Mode
 from organizations.errors import Conflict, Forbidden, InvalidInput
 from organizations.models import Organization, User
-from organizations.permissions import require_manager
+from organizations.permissions import require_manager, role_in
 
 NAME_MAX_LENGTH = 100
 
@@ -33,6 +33,7 @@ SCOPES_INVALID = "Scopes must be a list of scope names."
 SCOPE_ESCALATION = "An API key cannot grant scopes it does not hold: {scopes}."
 EXPIRY_IN_PAST = "The expiry must be in the future."
 RATE_LIMIT_INVALID = "A rate limit must be a positive number of requests."
+CREATOR_NOT_MEMBER = "The user a key acts as must belong to its organization."
 GRACE_INVALID = "The grace period must be between 0 and {max} seconds."
 
 ALREADY_REVOKED = "This key is revoked; revocation cannot be undone."
@@ -141,10 +142,18 @@ def api_key_create(
     expires_at: datetime | None = None,
     rate_limit_per_minute: int | None = None,
     rate_limit_per_hour: int | None = None,
+    created_by: User | None = None,
     context: AuditContext = SYSTEM,
 ) -> tuple[APIKey, str]:
-    """Create a key and return `(key, plaintext)`: the only place the plaintext exists."""
+    """Create a key and return `(key, plaintext)`: the only place the plaintext exists.
+
+    The key acts as `created_by` (default: the actor), who must belong to the organization;
+    the audit event always names the actor who made it (for example a staff member).
+    """
     require_manager(actor, organization)
+    created_by = created_by or actor
+    if created_by != actor and role_in(created_by, organization) is None:
+        raise InvalidInput(CREATOR_NOT_MEMBER, field="created_by")
     now = timezone.now()
     name = validate_name(name)
     if mode not in Mode.values:
@@ -154,7 +163,7 @@ def api_key_create(
     raw, prefix, hashed = _new_key_material(mode)
     key = APIKey.objects.create(
         organization=organization,
-        created_by=actor,
+        created_by=created_by,
         name=name,
         mode=mode,
         prefix=prefix,
@@ -172,7 +181,13 @@ def api_key_create(
         organization=organization,
         api_key=key,
         context=context,
-        details={"name": name, "mode": mode, "scopes": chosen, "expires_at": _iso(expires_at)},
+        details={
+            "name": name,
+            "mode": mode,
+            "scopes": chosen,
+            "expires_at": _iso(expires_at),
+            "acts_as": created_by.email,
+        },
     )
     return key, raw
 

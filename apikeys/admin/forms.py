@@ -13,8 +13,8 @@ from organizations.errors import DomainError, Forbidden, InvalidInput
 from organizations.models import Organization, User
 
 ACTS_AS_HELP = (
-    "The key acts with this user's role, so they must be an owner or admin of the "
-    "organization (staff act as admins everywhere). The audit trail records them as creator."
+    "The key acts with this user's role in the organization, so they must belong to it (a "
+    "member's key can only read). The audit trail records you as the one who created it."
 )
 EXPIRES_HELP = "Leave empty for a key that never expires."
 

@@ -181,7 +181,8 @@ class APIKeyAdmin(admin.ModelAdmin):
         try:
             key, raw = services.api_key_create(
                 organization=data["organization"],
-                actor=data["created_by"],
+                actor=request.user,
+                created_by=data["created_by"],
                 name=data["name"],
                 mode=data["mode"],
                 scopes=data["scopes"],

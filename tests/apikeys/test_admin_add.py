@@ -13,7 +13,7 @@ from apikeys import services
 from apikeys.admin.keys import KEY_NO_LONGER_SHOWN, KEY_SHOWN_ONCE
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.models import APIKey, AuditAction, AuditEvent
-from organizations.permissions import NOT_A_MANAGER
+from apikeys.services import CREATOR_NOT_MEMBER
 from tests.factories import UserFactory
 
 ADD = reverse("admin:apikeys_apikey_add")
@@ -92,13 +92,21 @@ def test_the_new_key_is_in_no_url_cookie_message_history_or_session_afterwards(
     assert not LogEntry.objects.filter(object_repr__contains=raw).exists()
 
 
-def test_a_key_cannot_act_as_someone_who_cannot_manage_the_organization(root_client, org, member):
-    response = root_client.post(ADD, add_data(org, member))
+def test_a_key_cannot_act_as_someone_outside_the_organization(root_client, org, outsider):
+    response = root_client.post(ADD, add_data(org, outsider))
 
     assert response.status_code == 200
-    assert NOT_A_MANAGER in response.content.decode()
+    assert CREATOR_NOT_MEMBER in response.content.decode()
     assert not APIKey.objects.exists()
-    assert not AuditEvent.objects.exists()
+
+
+def test_staff_may_add_a_read_only_key_acting_as_a_member(root_client, org, member):
+    response = root_client.post(ADD, add_data(org, member))
+
+    assert response.status_code == 302
+    key = APIKey.objects.get()
+    assert key.created_by == member
+    assert AuditEvent.objects.get(api_key=key).actor.is_superuser
 
 
 @pytest.mark.parametrize(

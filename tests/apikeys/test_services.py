@@ -385,3 +385,18 @@ def test_audit_events_are_append_only(make_key):
         AuditEvent.objects.all().update(action="x")
     with pytest.raises(PermissionError):
         AuditEvent.objects.all().delete()
+
+
+def test_staff_may_create_a_key_acting_as_a_member_and_the_audit_names_the_staff(
+    org, staff, member
+):
+    key, _ = services.api_key_create(organization=org, actor=staff, name="x", created_by=member)
+    event = AuditEvent.objects.get(api_key=key)
+    assert key.created_by == member
+    assert (event.actor, event.details["acts_as"]) == (staff, member.email)
+
+
+def test_a_key_cannot_act_as_someone_outside_the_organization(org, owner, outsider):
+    with pytest.raises(InvalidInput, match=services.CREATOR_NOT_MEMBER):
+        services.api_key_create(organization=org, actor=owner, name="x", created_by=outsider)
+    assert not APIKey.objects.exists()
