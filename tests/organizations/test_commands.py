@@ -108,3 +108,11 @@ def test_seed_demo_keeps_a_demo_password_someone_changed(db):
 
     owner.refresh_from_db()
     assert owner.check_password("a brand new passphrase")
+
+
+def test_seed_demo_refuses_to_run_in_production(db, settings):
+    settings.DEBUG, settings.TESTING = False, False
+    with pytest.raises(CommandError) as error:
+        call_command("seed_demo", stdout=StringIO())
+    assert str(error.value) == seed_demo.REFUSED_IN_PRODUCTION
+    assert not User.objects.exists()

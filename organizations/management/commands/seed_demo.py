@@ -1,5 +1,6 @@
 """`seed_demo`: an idempotent demo (an owner, an organization and one member)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -13,13 +14,22 @@ DEMO_OWNER = "owner@demo.keyportal.test"
 DEMO_MEMBER = "member@demo.keyportal.test"
 DEMO_PASSWORD = "keyportal-demo"  # noqa: S105 - a documented local demo password
 CONTEXT = AuditContext(request_id="manage.py:seed_demo")
+REFUSED_IN_PRODUCTION = (
+    "seed_demo creates users with a published password; it runs only with DEBUG=1 "
+    "(or --allow-production for a throwaway staging site)."
+)
 
 
 class Command(BaseCommand):
     help = "Create (once) a demo owner, organization and member, and print how to sign in."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--allow-production", action="store_true")
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, allow_production=False, **options):
+        if not (settings.DEBUG or settings.TESTING or allow_production):
+            raise CommandError(REFUSED_IN_PRODUCTION)
         owner = self._user(DEMO_OWNER, "Demo Owner")
         member = self._user(DEMO_MEMBER, "Demo Member")
         organization = Organization.objects.filter(
