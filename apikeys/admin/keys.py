@@ -26,14 +26,13 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from apikeys import services
+from apikeys import services, show_once
 from apikeys.admin.filters import EffectiveStatusFilter, status_badge
 from apikeys.admin.forms import APIKeyChangeForm, APIKeyCreateForm
 from apikeys.audit import AuditContext
 from apikeys.models import APIKey
 from organizations.errors import DomainError
 
-SESSION_KEY = "apikeys.admin.created.{key_id}"
 KEY_SHOWN_ONCE = "Copy this key now. It will not be shown again."
 KEY_NO_LONGER_SHOWN = (
     "This key can no longer be shown: its plaintext is displayed only once, right after "
@@ -194,7 +193,7 @@ class APIKeyAdmin(admin.ModelAdmin):
             return None
         self.log_addition(request, key, [{"added": {}}])
         # The server-side session carries the plaintext to exactly one page view.
-        request.session[SESSION_KEY.format(key_id=key.pk)] = raw
+        show_once.stash(request, key, raw)
         return HttpResponseRedirect(
             reverse("admin:apikeys_apikey_created", kwargs={"key_id": key.pk})
         )
@@ -204,7 +203,8 @@ class APIKeyAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         key = self.get_queryset(request).select_related("organization").filter(pk=key_id).first()
-        raw = request.session.pop(SESSION_KEY.format(key_id=key_id), None)
+        waiting = show_once.take(request, key_id=key_id)
+        raw = waiting["raw"] if waiting else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

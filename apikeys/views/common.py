@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from apikeys import show_once
 from organizations.models import Organization, Role, User
 from organizations.permissions import NOT_A_MANAGER, is_manager_role, role_in
 
@@ -83,6 +84,7 @@ def remember_organization(request: HttpRequest, organization: Organization) -> N
 
 def page_context(request: HttpRequest, access: OrganizationAccess, tab: str) -> dict[str, Any]:
     """Context for the organization layout: switcher entries, tabs and the caller's rights."""
+    show_once.purge_stale(request)
     organizations = list(user_organizations(request.user))
     if access.organization not in organizations:
         # Staff looking at an organization they do not belong to still see where they are.

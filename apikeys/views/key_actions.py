@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apikeys import services
+from apikeys import services, show_once
 from apikeys.audit import AuditContext
 from apikeys.forms import APIKeyRenameForm, APIKeyRotateForm, add_domain_error
 from apikeys.models import APIKey
@@ -29,7 +29,7 @@ from apikeys.views.common import (
     require_manager_page,
     safe_next,
 )
-from apikeys.views.keys import org_keys, stash_plaintext
+from apikeys.views.keys import org_keys
 from organizations.errors import DomainError
 
 KEY_PAUSED = "“{name}” is paused: requests with it are refused until you resume it."
@@ -130,7 +130,7 @@ def api_key_rotate(
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            stash_plaintext(request, new_key, raw)
+            show_once.stash(request, new_key, raw)
             return redirect("api-key-created", organization_id=access.organization.pk)
     status = 400 if form.is_bound else 200
     return _render(request, access, "rotate.html", status, key=key, form=form)

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from apikeys import services
+from apikeys import services, show_once
 from apikeys.audit import AuditContext
 from apikeys.forms import APIKeyCreateForm, add_domain_error
 from apikeys.models import APIKey, KeyStatus
@@ -31,7 +31,6 @@ from apikeys.views.common import (
 )
 from organizations.errors import DomainError
 
-SHOW_ONCE_SESSION_KEY = "integrations:show_once"
 SEARCH_MAX_LENGTH = 100
 
 KEY_SHOWN_ONCE = "Copy this key now: it will not be shown again."
@@ -46,15 +45,6 @@ OLD_KEY_GRACE = "The previous key ({prefix}) keeps working until {until:%Y-%m-%d
 def org_keys(request: HttpRequest, organization_id: uuid.UUID) -> QuerySet[APIKey]:
     """The keys of one organization, limited to those the caller may see."""
     return api_keys_visible_to(request.user).filter(organization_id=organization_id)
-
-
-def stash_plaintext(request: HttpRequest, key: APIKey, raw: str) -> None:
-    """Keep a new key's plaintext in the session until the show-once page takes it."""
-    request.session[SHOW_ONCE_SESSION_KEY] = {
-        "organization_id": str(key.organization_id),
-        "key_id": str(key.pk),
-        "raw": raw,
-    }
 
 
 @login_required
@@ -100,7 +90,7 @@ def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResp
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            stash_plaintext(request, key, raw)
+            show_once.stash(request, key, raw)
             return redirect("api-key-created", organization_id=access.organization.pk)
     context = page_context(request, access, "api-keys")
     context["form"] = form
@@ -114,9 +104,9 @@ def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpRes
     """Show a new key's plaintext exactly once (`Cache-Control: no-store`)."""
     access = organization_access(request, organization_id)
     # Popped whatever happens next: the plaintext leaves the session on the first visit.
-    stash = request.session.pop(SHOW_ONCE_SESSION_KEY, None)
+    stash = show_once.take(request, organization_id=access.organization.pk)
     key = None
-    if isinstance(stash, dict) and stash.get("organization_id") == str(access.organization.pk):
+    if stash is not None:
         key = (
             org_keys(request, access.organization.pk)
             .select_related("rotated_from")

@@ -1,0 +1,56 @@
+"""Carry a new key's plaintext from the request that made it to exactly one page view.
+
+The Integrations pages and the admin both redirect after creating a key (post/redirect/get),
+so the plaintext must wait somewhere for one GET. It waits in the server-side session (a
+database row, never a cookie, a message or a URL), is removed by the first read, and is
+refused and purged once older than `MAX_AGE_SECONDS`, so an abandoned page does not leave a
+working key at rest.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from apikeys.models import APIKey
+
+SESSION_KEY = "apikeys.show_once"
+MAX_AGE_SECONDS = 600
+
+
+class Stash(TypedDict):
+    key_id: str
+    organization_id: str
+    raw: str
+    at: float
+
+
+def stash(request: HttpRequest, key: APIKey, raw: str) -> None:
+    """Keep `raw` for the next show-once page view of `key`."""
+    request.session[SESSION_KEY] = Stash(
+        key_id=str(key.pk), organization_id=str(key.organization_id), raw=raw, at=time.time()
+    )
+
+
+def take(
+    request: HttpRequest, *, key_id: object = None, organization_id: object = None
+) -> Stash | None:
+    """Remove and return the waiting plaintext if it is fresh and for this key/organization."""
+    waiting = request.session.pop(SESSION_KEY, None)
+    if not isinstance(waiting, dict) or time.time() - waiting.get("at", 0) > MAX_AGE_SECONDS:
+        return None
+    if key_id is not None and waiting.get("key_id") != str(key_id):
+        return None
+    if organization_id is not None and waiting.get("organization_id") != str(organization_id):
+        return None
+    return waiting
+
+
+def purge_stale(request: HttpRequest) -> None:
+    """Drop a plaintext whose show-once page was never opened in time."""
+    waiting = request.session.get(SESSION_KEY)
+    if isinstance(waiting, dict) and time.time() - waiting.get("at", 0) > MAX_AGE_SECONDS:
+        del request.session[SESSION_KEY]
