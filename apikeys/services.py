@@ -124,8 +124,32 @@ def _new_key_material(mode: str) -> tuple[str, str, str]:
     return raw, prefix, keys.digest(raw, conf.pepper())
 
 
-def _save(key: APIKey, *fields: str) -> None:
+def _locked_for(key: APIKey, actor: User) -> APIKey:
+    """Check the actor's role, then re-read the key under a row lock."""
+    require_manager(actor, key.organization_id)
+    return _lock(key)
+
+
+def _commit(
+    key: APIKey,
+    action: AuditAction,
+    *,
+    fields: tuple[str, ...],
+    actor: User,
+    context: AuditContext,
+    details: dict[str, object] | None = None,
+) -> APIKey:
+    """Save the changed fields and append the audit event in the same transaction."""
     key.save(update_fields=list(fields))
+    record(
+        action,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+        details=details,
+    )
+    return key
 
 
 # Services ------------------------------------------------------------------------------
@@ -197,56 +221,43 @@ def api_key_rename(
     *, key: APIKey, actor: User, name: str, context: AuditContext = SYSTEM
 ) -> APIKey:
     """Give a key a new name (allowed in any state: a revoked key keeps its history)."""
-    key = _lock(key)
-    require_manager(actor, key.organization_id)
     new_name = validate_name(name)
+    key = _locked_for(key, actor)
     old_name, key.name = key.name, new_name
-    _save(key, "name")
-    record(
+    return _commit(
+        key,
         AuditAction.KEY_RENAMED,
+        fields=("name",),
         actor=actor,
-        organization=key.organization,
-        api_key=key,
         context=context,
         details={"from": old_name, "to": new_name},
     )
-    return key
 
 
 @transaction.atomic
 def api_key_pause(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
     """Stop an active key from authenticating until it is resumed; clears its default."""
-    key = _lock(key)
-    require_manager(actor, key.organization_id)
+    key = _locked_for(key, actor)
     _refuse_unless(key, KeyStatus.ACTIVE, PAUSE_NEEDS_ACTIVE)
     key.status, key.paused_at, key.is_default = KeyStatus.PAUSED, timezone.now(), False
-    _save(key, "status", "paused_at", "is_default")
-    record(
+    return _commit(
+        key,
         AuditAction.KEY_PAUSED,
+        fields=("status", "paused_at", "is_default"),
         actor=actor,
-        organization=key.organization,
-        api_key=key,
         context=context,
     )
-    return key
 
 
 @transaction.atomic
 def api_key_resume(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
     """Let a paused key authenticate again (never an expired or revoked one)."""
-    key = _lock(key)
-    require_manager(actor, key.organization_id)
+    key = _locked_for(key, actor)
     _refuse_unless(key, KeyStatus.PAUSED, RESUME_NEEDS_PAUSED)
     key.status, key.paused_at = KeyStatus.ACTIVE, None
-    _save(key, "status", "paused_at")
-    record(
-        AuditAction.KEY_RESUMED,
-        actor=actor,
-        organization=key.organization,
-        api_key=key,
-        context=context,
+    return _commit(
+        key, AuditAction.KEY_RESUMED, fields=("status", "paused_at"), actor=actor, context=context
     )
-    return key
 
 
 @transaction.atomic
@@ -258,65 +269,44 @@ def api_key_set_default(*, key: APIKey, actor: User, context: AuditContext = SYS
     _refuse_unless(key, KeyStatus.ACTIVE, DEFAULT_NEEDS_ACTIVE)
     if key.is_rotated:
         raise Conflict(DEFAULT_NOT_ROTATED)
-    previous = list(
-        APIKey.objects.filter(organization_id=key.organization_id, is_default=True)
-        .exclude(pk=key.pk)
-        .values_list("prefix", flat=True)
-    )
-    if key.is_default and not previous:
+    if key.is_default:
         return key
-    APIKey.objects.filter(organization_id=key.organization_id, is_default=True).exclude(
-        pk=key.pk
-    ).update(is_default=False)
+    others = APIKey.objects.filter(organization_id=key.organization_id, is_default=True)
+    previous = others.values_list("prefix", flat=True).first()
+    others.update(is_default=False)
     key.is_default = True
-    _save(key, "is_default")
-    record(
+    return _commit(
+        key,
         AuditAction.KEY_DEFAULT_SET,
+        fields=("is_default",),
         actor=actor,
-        organization=key.organization,
-        api_key=key,
         context=context,
-        details={"previous_default": previous[0] if previous else None},
+        details={"previous_default": previous},
     )
-    return key
 
 
 @transaction.atomic
 def api_key_remove_default(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
     """Clear a key's default flag."""
-    key = _lock(key)
-    require_manager(actor, key.organization_id)
+    key = _locked_for(key, actor)
     if not key.is_default:
         raise Conflict(NOT_DEFAULT)
     key.is_default = False
-    _save(key, "is_default")
-    record(
-        AuditAction.KEY_DEFAULT_REMOVED,
-        actor=actor,
-        organization=key.organization,
-        api_key=key,
-        context=context,
+    return _commit(
+        key, AuditAction.KEY_DEFAULT_REMOVED, fields=("is_default",), actor=actor, context=context
     )
-    return key
 
 
 @transaction.atomic
 def api_key_revoke(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
     """Revoke a key for good, from any state; the very next request with it is refused."""
-    key = _lock(key)
-    require_manager(actor, key.organization_id)
+    key = _locked_for(key, actor)
     if key.status == KeyStatus.REVOKED:
         raise Conflict(ALREADY_REVOKED)
     _mark_revoked(key, actor=actor, now=timezone.now())
-    _save(key, "status", "revoked_at", "revoked_by", "is_default")
-    record(
-        AuditAction.KEY_REVOKED,
-        actor=actor,
-        organization=key.organization,
-        api_key=key,
-        context=context,
+    return _commit(
+        key, AuditAction.KEY_REVOKED, fields=_REVOKE_FIELDS, actor=actor, context=context
     )
-    return key
 
 
 @transaction.atomic
@@ -350,10 +340,10 @@ def api_key_rotate(
     if grace:
         grace_end = now + timedelta(seconds=grace)
         old.expires_at = min(original_expiry, grace_end) if original_expiry else grace_end
-        _save(old, "rotated_at", "is_default", "expires_at")
+        old.save(update_fields=["rotated_at", "is_default", "expires_at"])
     else:
         _mark_revoked(old, actor=actor, now=now)
-        _save(old, "rotated_at", "status", "revoked_at", "revoked_by", "is_default")
+        old.save(update_fields=["rotated_at", *_REVOKE_FIELDS])
     new = APIKey.objects.create(
         organization=old.organization,
         created_by=actor,
@@ -397,6 +387,9 @@ def _refuse_unless(key: APIKey, wanted: KeyStatus, message: str) -> None:
     if status == EXPIRED:
         raise Conflict(ALREADY_EXPIRED)
     raise Conflict(message)
+
+
+_REVOKE_FIELDS = ("status", "revoked_at", "revoked_by", "is_default")
 
 
 def _mark_revoked(key: APIKey, *, actor: User, now: datetime) -> None:
