@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
 
@@ -79,3 +80,16 @@ class ScopesFieldExtension(OpenApiSerializerFieldExtension):
             "description": f"Scope names (omitted: {defaults}). A key cannot grant a scope it "
             f"does not hold itself.\n\n{listing}",
         }
+
+
+class ClosedSerializerExtension(OpenApiSerializerExtension):
+    """Say that inputs which refuse unknown fields do: `additionalProperties: false`."""
+
+    target_class = "apikeys.api.serializers.common.ClosedSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apikeys.api.permissions import READ_SCOPE
+from apikeys.api.serializers.organizations import ONLY_ROLE_CHANGES
 from apikeys.api.views.organizations import MEMBER_NOT_FOUND, ORGANIZATION_NOT_FOUND
 from apikeys.authentication import CREATOR_NOT_MEMBER
 from apikeys.models import AuditAction, AuditEvent
@@ -210,12 +211,27 @@ def test_a_member_cannot_change_roles(member, admin, org):
     assert (response.status_code, response.json()) == (403, {"detail": NOT_A_MANAGER})
 
 
-@pytest.mark.parametrize("body", [{}, {"role": "root"}, {"role": None}])
+@pytest.mark.parametrize("body", [{"role": "root"}, {"role": None}, {"role": ["admin"]}])
 def test_a_role_change_needs_a_valid_role(owner, member, org, body):
     response = signed_in(owner).patch(member_url(org, member), body, format="json")
 
     assert response.status_code == 400
     assert response.json()["role"] == [services.ROLE_INVALID]
+    assert Membership.objects.get(user=member, organization=org).role == Role.MEMBER
+
+
+def test_a_patch_without_a_role_changes_nothing(owner, member, org):
+    response = signed_in(owner).patch(member_url(org, member), {}, format="json")
+
+    assert (response.status_code, response.json()["role"]) == (200, "member")
+    assert not AuditEvent.objects.filter(action=AuditAction.MEMBER_ROLE_CHANGED).exists()
+
+
+def test_a_misspelt_field_is_refused_rather_than_ignored(owner, member, org):
+    response = signed_in(owner).patch(member_url(org, member), {"Role": "admin"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == ONLY_ROLE_CHANGES.format(fields="Role")
 
 
 # Removing -------------------------------------------------------------------------------

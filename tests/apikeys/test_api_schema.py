@@ -184,3 +184,10 @@ def test_the_interactive_docs_load_everything_from_this_server():
         assert response.status_code == 200, asset
         assert response.getvalue(), asset
     assert "cdn" not in html.lower()
+
+
+def test_inputs_that_refuse_unknown_fields_say_so(schema):
+    components = schema["components"]["schemas"]
+
+    assert components["PatchedAPIKeyUpdateRequest"]["additionalProperties"] is False
+    assert components["PatchedMemberUpdateRequest"]["additionalProperties"] is False

@@ -27,6 +27,23 @@ class ScopesField(serializers.ListField):
         super().__init__(**kwargs)
 
 
+class ClosedSerializer(serializers.Serializer):
+    """An input that refuses fields it does not know rather than silently ignoring them.
+
+    A client sending `{"status": "paused"}` to a rename would otherwise get a 200 and believe
+    the key paused. The OpenAPI schema says `additionalProperties: false` (apikeys.schema).
+    """
+
+    unknown_fields_message = "Unexpected fields: {fields}."
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        extra = sorted(set(self.initial_data) - set(self.fields))
+        if extra:
+            message = self.unknown_fields_message.format(fields=", ".join(extra))
+            raise serializers.ValidationError(message)
+        return super().validate(attrs)
+
+
 class UserRefSerializer(serializers.Serializer):
     """A user as other objects refer to them."""
 

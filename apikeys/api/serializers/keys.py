@@ -9,7 +9,12 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from apikeys import services
-from apikeys.api.serializers.common import ScopesField, StrictCharField, UserRefSerializer
+from apikeys.api.serializers.common import (
+    ClosedSerializer,
+    ScopesField,
+    StrictCharField,
+    UserRefSerializer,
+)
 from apikeys.models import KeyStatus, Mode
 
 ONLY_NAME_CHANGES = (
@@ -108,16 +113,12 @@ class APIKeyCreateSerializer(serializers.Serializer):
     )
 
 
-class APIKeyUpdateSerializer(serializers.Serializer):
+class APIKeyUpdateSerializer(ClosedSerializer):
     """The input of `PATCH /api/api-keys/{id}/`: only the name changes."""
 
-    name = name_field(required=False)
+    unknown_fields_message = ONLY_NAME_CHANGES
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        extra = sorted(set(self.initial_data) - set(self.fields))
-        if extra:
-            raise serializers.ValidationError(ONLY_NAME_CHANGES.format(fields=", ".join(extra)))
-        return attrs
+    name = name_field(required=False)
 
 
 class APIKeyRotateSerializer(serializers.Serializer):

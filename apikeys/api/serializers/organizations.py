@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apikeys.api.serializers.common import ClosedSerializer
 from organizations import services
 from organizations.models import Role
+
+ONLY_ROLE_CHANGES = "Only the role can be changed here. Unexpected fields: {fields}."
 
 
 class OrganizationSerializer(serializers.Serializer):
@@ -51,7 +54,9 @@ class MemberCreateSerializer(serializers.Serializer):
     role = _role_field(default=Role.MEMBER)
 
 
-class MemberUpdateSerializer(serializers.Serializer):
-    """The input of `PATCH /api/organizations/{id}/members/{user_id}/`."""
+class MemberUpdateSerializer(ClosedSerializer):
+    """The input of `PATCH /api/organizations/{id}/members/{user_id}/`: only the role changes."""
 
-    role = _role_field()
+    unknown_fields_message = ONLY_ROLE_CHANGES
+
+    role = _role_field(required=False)

@@ -182,8 +182,10 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, **kwargs: UUID) -> Response:
         membership = self.get_object()
-        serializer = MemberUpdateSerializer(data=request.data)
+        serializer = MemberUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        if "role" not in serializer.validated_data:
+            return Response(MemberSerializer(membership).data)
         membership = services.member_change_role(
             organization=membership.organization,
             actor=request.user,
