@@ -64,5 +64,5 @@ NO_STORE_HEADER = OpenApiParameter(
 
 
 def operation(*, parameters: list[Any] | None = None, **kwargs: Any) -> Any:
-    """`extend_schema` for an API operation: also documents the X-Request-ID response header."""
+    """Document an API operation (`extend_schema`), including the X-Request-ID header."""
     return extend_schema(parameters=[*(parameters or []), REQUEST_ID_HEADER], **kwargs)

@@ -16,7 +16,7 @@ INVALID_INPUT = "Invalid input."
 
 
 def _first_message(errors: Any) -> str | None:
-    """The first message in DRF's nested error structure (lists and dicts of lists)."""
+    """Return the first message in DRF's nested error structure (lists and dicts of lists)."""
     if isinstance(errors, dict):
         errors = list(errors.values())
     if isinstance(errors, list):
@@ -29,7 +29,7 @@ def _first_message(errors: Any) -> str | None:
 
 
 def summarise(errors: dict[str, Any]) -> str:
-    """A one-line `detail` for a field map, naming the first invalid field."""
+    """Return a one-line `detail` for a field map, naming the first invalid field."""
     for field, messages in errors.items():
         message = _first_message(messages)
         if message:

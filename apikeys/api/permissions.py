@@ -42,7 +42,7 @@ def parse_uuid(value: object) -> uuid.UUID | None:
 
 
 def no_access_message(request: Request) -> str:
-    """The 403 message for an organization the caller does not belong to."""
+    """Return the 403 message for an organization the caller does not belong to."""
     return WRONG_ORGANIZATION if request_key(request) is not None else NOT_ORGANIZATION_MEMBER
 
 

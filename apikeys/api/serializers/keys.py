@@ -24,7 +24,7 @@ ONLY_NAME_CHANGES = (
 
 
 def name_field(**kwargs: Any) -> StrictCharField:
-    """A key name as the lifecycle accepts it, with the lifecycle's own messages."""
+    """Return a key-name field that accepts what the lifecycle does, with its messages."""
     return StrictCharField(
         max_length=services.NAME_MAX_LENGTH,
         validators=[RegexValidator(r"^[^\x00-\x1f\x7f]*$", message=services.NAME_INVALID)],

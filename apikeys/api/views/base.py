@@ -21,7 +21,7 @@ ORGANIZATION_REQUIRED = "Required with a session (a key defaults to its own orga
 
 
 def audit_context(request: Request) -> AuditContext:
-    """The context every service call carries: IP, X-Request-ID and the key used."""
+    """Return the context every service call carries: IP, X-Request-ID and the key used."""
     return AuditContext.from_request(request)
 
 
@@ -56,7 +56,7 @@ def organization_for(request: Request, organization_id: Any) -> tuple[Organizati
 
 
 def organization_id_or_own(request: Request, organization_id: Any) -> Any:
-    """The organization named, else the calling key's own; a session must name one."""
+    """Return the organization id named, else the calling key's own; a session must name one."""
     if organization_id is not None:
         return organization_id
     key = request_key(request)
@@ -80,7 +80,7 @@ def filter_keys(queryset: QuerySet[APIKey], params: dict[str, Any]) -> QuerySet[
 
 
 def secret_response(key: APIKey, raw: str) -> Response:
-    """The 201 that carries a new key's plaintext, kept out of every cache."""
+    """Answer 201 with a new key's plaintext, and keep the answer out of every cache."""
     response = Response({**APIKeySerializer(key).data, "key": raw}, status=201)
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"

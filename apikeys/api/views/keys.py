@@ -44,7 +44,7 @@ _SHOWN_ONCE = "The response is the only one that ever contains the plaintext `ke
 
 
 def keys_visible(request: Request) -> QuerySet[APIKey]:
-    """The keys the caller may see: their organizations' (staff: all); a key sees its own org's."""
+    """Return the keys the caller may see: their organizations' (staff: all), a key's own org's."""
     queryset = api_keys_visible_to(request.user)
     key = request_key(request)
     if key is not None:

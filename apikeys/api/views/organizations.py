@@ -32,7 +32,7 @@ MEMBER_NOT_FOUND = "That user is not a member of this organization."
 
 
 def organizations_visible(request: Request) -> QuerySet[Organization]:
-    """The caller's organizations (staff: all); a key sees only its own."""
+    """Return the caller's organizations (staff: all); a key sees only its own."""
     queryset = Organization.objects.order_by("name", "id")
     key = request_key(request)
     if key is not None:

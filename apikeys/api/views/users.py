@@ -40,7 +40,7 @@ class UserAPIKeyListView(GenericAPIView):
         return queryset
 
     def user_is_visible(self, user_id: UUID, keys: QuerySet[APIKey]) -> bool:
-        """True when the user belongs to, or made keys in, an organization the caller manages."""
+        """Tell whether the user belongs to, or made keys in, an organization the caller manages."""
         caller, key = self.request.user, request_key(self.request)
         if key is not None:
             managed: object = [key.organization_id]
