@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apikeys.models import Mode
 from organizations.models import Role
 
 API_KEY = "api_key"
@@ -16,7 +17,7 @@ class MeAPIKeySerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
     prefix = serializers.CharField(read_only=True)
-    mode = serializers.CharField(read_only=True)
+    mode = serializers.ChoiceField(choices=Mode.choices, read_only=True)
     scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
