@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from apikeys import conf, services
+from apikeys import conf, validation
 from apikeys.models import APIKey, AuditAction, Mode
 from organizations.errors import DomainError
 from organizations.models import Role
@@ -50,10 +50,10 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
 
 def _name_field() -> forms.CharField:
     return forms.CharField(
-        max_length=services.NAME_MAX_LENGTH,
+        max_length=validation.NAME_MAX_LENGTH,
         error_messages={
-            "required": services.NAME_REQUIRED,
-            "max_length": services.NAME_TOO_LONG,
+            "required": validation.NAME_REQUIRED,
+            "max_length": validation.NAME_TOO_LONG,
         },
     )
 

@@ -3,7 +3,8 @@
 Every service is one transaction that checks the actor's role (through
 `organizations.permissions`), locks the rows it changes, applies one transition and appends
 its audit event. Refusals raise `organizations.errors.DomainError` subclasses carrying the
-messages below; the interfaces turn them into 400, 403, 404 or 409 answers.
+messages below and in `apikeys.validation`; the interfaces turn them into 400, 403, 404 or
+409 answers.
 """
 
 from __future__ import annotations
@@ -11,30 +12,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apikeys import conf, keys
 from apikeys.audit import SYSTEM, AuditContext, record
 from apikeys.models import EXPIRED, APIKey, AuditAction, KeyStatus, Mode
-from organizations.errors import Conflict, Forbidden, InvalidInput
+from apikeys.validation import (
+    CREATOR_NOT_MEMBER,
+    validate_expiry,
+    validate_grace,
+    validate_mode,
+    validate_name,
+    validate_rate,
+    validate_scopes,
+)
+from organizations.errors import Conflict, InvalidInput
 from organizations.models import Organization, User
 from organizations.permissions import require_manager, role_in
-
-NAME_MAX_LENGTH = 100
-
-NAME_REQUIRED = "Give the key a name."
-NAME_TOO_LONG = f"The name can be at most {NAME_MAX_LENGTH} characters."
-NAME_INVALID = "The name cannot contain control characters."
-MODE_INVALID = "The mode must be 'live' or 'test'."
-SCOPE_UNKNOWN = "Unknown scope: {scope}."
-SCOPES_INVALID = "Scopes must be a list of scope names."
-SCOPE_ESCALATION = "An API key cannot grant scopes it does not hold: {scopes}."
-EXPIRY_IN_PAST = "The expiry must be in the future."
-RATE_LIMIT_INVALID = "A rate limit must be a positive number of requests."
-CREATOR_NOT_MEMBER = "The user a key acts as must belong to its organization."
-GRACE_INVALID = "The grace period must be between 0 and {max} seconds."
 
 ALREADY_REVOKED = "This key is revoked; revocation cannot be undone."
 ALREADY_EXPIRED = "This key has expired."
@@ -44,60 +39,6 @@ DEFAULT_NEEDS_ACTIVE = "Only an active key can be the default."
 DEFAULT_NOT_ROTATED = "A rotated key is being retired and cannot be the default."
 NOT_DEFAULT = "This key is not the default."
 ALREADY_ROTATED = "This key has already been rotated; rotate its replacement instead."
-
-
-# Validation ----------------------------------------------------------------------------
-
-
-def validate_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(NAME_REQUIRED, field="name")
-    name = name.strip()
-    if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(NAME_TOO_LONG, field="name")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidInput(NAME_INVALID, field="name")
-    return name
-
-
-def validate_scopes(scopes: Iterable[str] | None, *, context: AuditContext) -> list[str]:
-    """Return the scopes sorted and deduplicated; refuse unknown ones and escalation."""
-    if scopes is None:
-        scopes = settings.APIKEYS_DEFAULT_SCOPES
-    if isinstance(scopes, str) or not all(isinstance(s, str) for s in scopes):
-        raise InvalidInput(SCOPES_INVALID, field="scopes")
-    registry = conf.scope_registry()
-    chosen = sorted(set(scopes))
-    for scope in chosen:
-        if scope not in registry:
-            raise InvalidInput(SCOPE_UNKNOWN.format(scope=scope[:100]), field="scopes")
-    if context.api_key is not None:
-        # A key may only mint keys weaker than or equal to itself: no escalation.
-        extra = sorted(set(chosen) - set(context.api_key.scopes))
-        if extra:
-            raise Forbidden(SCOPE_ESCALATION.format(scopes=", ".join(extra)), field="scopes")
-    return chosen
-
-
-def validate_expiry(expires_at: datetime | None, *, now: datetime) -> datetime | None:
-    if expires_at is not None and expires_at <= now:
-        raise InvalidInput(EXPIRY_IN_PAST, field="expires_at")
-    return expires_at
-
-
-def validate_grace(seconds: int | None) -> int:
-    limit = settings.APIKEYS_MAX_GRACE_SECONDS
-    if seconds is None:
-        return 0
-    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= limit:
-        raise InvalidInput(GRACE_INVALID.format(max=limit), field="grace_period_seconds")
-    return seconds
-
-
-def _validate_rate(value: int | None, field: str) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise InvalidInput(RATE_LIMIT_INVALID, field=field)
-    return value
 
 
 # Helpers -------------------------------------------------------------------------------
@@ -180,8 +121,7 @@ def api_key_create(
         raise InvalidInput(CREATOR_NOT_MEMBER, field="created_by")
     now = timezone.now()
     name = validate_name(name)
-    if mode not in Mode.values:
-        raise InvalidInput(MODE_INVALID, field="mode")
+    mode = validate_mode(mode)
     chosen = validate_scopes(scopes, context=context)
     validate_expiry(expires_at, now=now)
     raw, prefix, hashed = _new_key_material(mode)
@@ -196,8 +136,8 @@ def api_key_create(
         scopes=chosen,
         expires_at=expires_at,
         created_at=now,
-        rate_limit_per_minute=_validate_rate(rate_limit_per_minute, "rate_limit_per_minute"),
-        rate_limit_per_hour=_validate_rate(rate_limit_per_hour, "rate_limit_per_hour"),
+        rate_limit_per_minute=validate_rate(rate_limit_per_minute, "rate_limit_per_minute"),
+        rate_limit_per_hour=validate_rate(rate_limit_per_hour, "rate_limit_per_hour"),
     )
     record(
         AuditAction.KEY_CREATED,

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin import widgets
 
-from apikeys import conf, services
+from apikeys import conf, validation
 from apikeys.models import APIKey, Mode
 from organizations.errors import DomainError, Forbidden, InvalidInput
 from organizations.models import Organization, User
@@ -37,7 +37,7 @@ class APIKeyCreateForm(forms.Form):
         label="Acts as",
         help_text=ACTS_AS_HELP,
     )
-    name = forms.CharField(max_length=services.NAME_MAX_LENGTH)
+    name = forms.CharField(max_length=validation.NAME_MAX_LENGTH)
     mode = forms.ChoiceField(choices=Mode.choices, initial=Mode.LIVE)
     scopes = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, choices=()
@@ -69,6 +69,6 @@ class APIKeyChangeForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         try:
-            return services.validate_name(self.cleaned_data.get("name"))
+            return validation.validate_name(self.cleaned_data.get("name"))
         except InvalidInput as error:
             raise forms.ValidationError(error.message) from error

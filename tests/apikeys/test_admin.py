@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys import services
+from apikeys import services, validation
 from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
 from tests.factories import APIKeyFactory, MembershipFactory, OrganizationFactory, UserFactory
 
@@ -273,7 +273,7 @@ def test_a_bad_name_is_an_inline_error_and_changes_nothing(root_client, make_key
     response = root_client.post(change_url(key), {"name": "bad\x07name"})
 
     assert response.status_code == 200
-    assert services.NAME_INVALID in response.content.decode()
+    assert validation.NAME_INVALID in response.content.decode()
     assert refreshed(key).name == "Kept"
 
 

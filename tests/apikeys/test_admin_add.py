@@ -9,11 +9,11 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from apikeys import services
+from apikeys import validation
 from apikeys.admin.keys import KEY_NO_LONGER_SHOWN, KEY_SHOWN_ONCE
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.models import APIKey, AuditAction, AuditEvent
-from apikeys.services import CREATOR_NOT_MEMBER
+from apikeys.validation import CREATOR_NOT_MEMBER
 from tests.factories import UserFactory
 
 ADD = reverse("admin:apikeys_apikey_add")
@@ -112,7 +112,7 @@ def test_staff_may_add_a_read_only_key_acting_as_a_member(root_client, org, memb
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"expires_at_0": "2000-01-01", "expires_at_1": "00:00:00"}, services.EXPIRY_IN_PAST),
+        ({"expires_at_0": "2000-01-01", "expires_at_1": "00:00:00"}, validation.EXPIRY_IN_PAST),
         ({"name": "   "}, "This field is required."),
         ({"scopes": ["root:everything"]}, "Select a valid choice."),
         ({"mode": "prod"}, "Select a valid choice."),

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apikeys import services
+from apikeys import services, validation
 from apikeys.authentication import KEY_PAUSED, KEY_REVOKED
 from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
 from apikeys.permissions import MISSING_SCOPE
@@ -177,7 +177,7 @@ def test_a_grace_period_outside_0_to_86400_seconds_is_a_400(owner, make_key, gra
     response = act(signed_in(owner), key, "rotate", {"grace_period_seconds": grace})
 
     assert response.status_code == 400
-    assert response.json()["grace_period_seconds"] == [services.GRACE_INVALID.format(max=86400)]
+    assert response.json()["grace_period_seconds"] == [validation.GRACE_INVALID.format(max=86400)]
     assert APIKey.objects.count() == 1
 
 

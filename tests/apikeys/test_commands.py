@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from apikeys import keys, services
+from apikeys import keys, services, validation
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.management.commands.create_api_key import EXPIRES_IN_DAYS_INVALID
 from apikeys.management.commands.list_api_keys import NO_KEYS
@@ -83,13 +83,13 @@ def test_staff_may_create_keys_in_any_organization(org, staff):
         (["--organization", "00000000-0000-0000-0000-000000000000"], "No organization has the id"),
         (["--user", "nobody@example.com"], "No user has the email address"),
         (["--user", "member@example.com"], NOT_A_MANAGER),
-        (["--scopes", "records:read,root:all"], services.SCOPE_UNKNOWN.format(scope="root:all")),
+        (["--scopes", "records:read,root:all"], validation.SCOPE_UNKNOWN.format(scope="root:all")),
         (["--expires-in-days", "0"], EXPIRES_IN_DAYS_INVALID),
         (["--expires-in-days", "-3"], EXPIRES_IN_DAYS_INVALID),
         (["--expires-in-days", "99999999"], EXPIRES_IN_DAYS_INVALID),
         (["--expires-in-days", "soon"], "invalid int value"),
         (["--mode", "prod"], "invalid choice"),
-        (["--name", "   "], services.NAME_REQUIRED),
+        (["--name", "   "], validation.NAME_REQUIRED),
     ],
 )
 def test_create_refuses_bad_input_with_a_clear_error_and_creates_nothing(

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from apikeys import services
+from apikeys import services, validation
 from apikeys.models import APIKey, AuditEvent, KeyStatus
 from apikeys.views import key_actions
 from apikeys.views.keys import OLD_KEY_GRACE, OLD_KEY_REVOKED
@@ -172,13 +172,13 @@ def test_rename_shows_a_form_with_the_current_name_and_saves_the_new_one(owner, 
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("", services.NAME_REQUIRED), ("a\x07b", services.NAME_INVALID), ("x" * 101, None)],
+    [("", validation.NAME_REQUIRED), ("a\x07b", validation.NAME_INVALID), ("x" * 101, None)],
 )
 def test_rename_shows_inline_errors_and_keeps_the_name(owner, make_key, name, message):
     key, _ = make_key(name="Kept")
     response = signed_in(owner).post(url("api-key-rename", key), {"name": name})
     assert response.status_code == 400
-    assert (message or services.NAME_TOO_LONG) in response.content.decode()
+    assert (message or validation.NAME_TOO_LONG) in response.content.decode()
     key.refresh_from_db()
     assert key.name == "Kept"
 

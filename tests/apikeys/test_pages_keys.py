@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from apikeys import forms, services
+from apikeys import forms, services, validation
 from apikeys.models import APIKey, AuditEvent, KeyStatus
 from apikeys.views.keys import KEY_GONE, KEY_SHOWN_ONCE
 from tests.factories import APIKeyFactory
@@ -178,9 +178,9 @@ def test_a_post_without_the_csrf_token_is_refused(owner, org):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"name": ""}, services.NAME_REQUIRED),
-        ({"name": "x" * 101}, services.NAME_TOO_LONG),
-        ({"name": "tab\there"}, services.NAME_INVALID),
+        ({"name": ""}, validation.NAME_REQUIRED),
+        ({"name": "x" * 101}, validation.NAME_TOO_LONG),
+        ({"name": "tab\there"}, validation.NAME_INVALID),
         ({"scopes": ["records:read", "root"]}, "Select a valid choice."),
         ({"mode": "prod"}, "Select a valid choice."),
         ({"expiry": "7"}, "Select a valid choice."),

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apikeys import conf, keys, services
+from apikeys import conf, keys, services, validation
 from apikeys.audit import AuditContext
 from apikeys.models import EXPIRED, APIKey, AuditAction, AuditEvent, KeyStatus
 from organizations.errors import Conflict, Forbidden, InvalidInput
@@ -77,15 +77,15 @@ def test_a_deactivated_owner_may_not_create_keys(org, owner):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": ""}, services.NAME_REQUIRED),
-        ({"name": "   "}, services.NAME_REQUIRED),
-        ({"name": "x" * 101}, services.NAME_TOO_LONG),
-        ({"name": "bad\x00name"}, services.NAME_INVALID),
-        ({"mode": "prod"}, services.MODE_INVALID),
-        ({"scopes": ["records:read", "root"]}, services.SCOPE_UNKNOWN.format(scope="root")),
-        ({"scopes": "records:read"}, services.SCOPES_INVALID),
-        ({"expires_at": timezone.now() - timedelta(seconds=1)}, services.EXPIRY_IN_PAST),
-        ({"rate_limit_per_minute": 0}, services.RATE_LIMIT_INVALID),
+        ({"name": ""}, validation.NAME_REQUIRED),
+        ({"name": "   "}, validation.NAME_REQUIRED),
+        ({"name": "x" * 101}, validation.NAME_TOO_LONG),
+        ({"name": "bad\x00name"}, validation.NAME_INVALID),
+        ({"mode": "prod"}, validation.MODE_INVALID),
+        ({"scopes": ["records:read", "root"]}, validation.SCOPE_UNKNOWN.format(scope="root")),
+        ({"scopes": "records:read"}, validation.SCOPES_INVALID),
+        ({"expires_at": timezone.now() - timedelta(seconds=1)}, validation.EXPIRY_IN_PAST),
+        ({"rate_limit_per_minute": 0}, validation.RATE_LIMIT_INVALID),
     ],
 )
 def test_create_refuses_bad_input_and_creates_nothing(org, owner, kwargs, message):
@@ -106,7 +106,7 @@ def test_a_key_cannot_mint_a_key_with_scopes_it_does_not_hold(org, owner, make_k
             scopes=["records:write"],
             context=AuditContext(api_key=parent),
         )
-    assert error.value.message == services.SCOPE_ESCALATION.format(scopes="records:write")
+    assert error.value.message == validation.SCOPE_ESCALATION.format(scopes="records:write")
     child, _ = services.api_key_create(
         organization=org,
         actor=owner,
@@ -397,6 +397,6 @@ def test_staff_may_create_a_key_acting_as_a_member_and_the_audit_names_the_staff
 
 
 def test_a_key_cannot_act_as_someone_outside_the_organization(org, owner, outsider):
-    with pytest.raises(InvalidInput, match=services.CREATOR_NOT_MEMBER):
+    with pytest.raises(InvalidInput, match=validation.CREATOR_NOT_MEMBER):
         services.api_key_create(organization=org, actor=owner, name="x", created_by=outsider)
     assert not APIKey.objects.exists()

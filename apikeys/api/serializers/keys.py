@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from apikeys import services
+from apikeys import validation
 from apikeys.api.serializers.common import (
     ClosedSerializer,
     ScopesField,
@@ -26,13 +26,13 @@ ONLY_NAME_CHANGES = (
 def name_field(**kwargs: Any) -> StrictCharField:
     """Return a key-name field that accepts what the lifecycle does, with its messages."""
     return StrictCharField(
-        max_length=services.NAME_MAX_LENGTH,
-        validators=[RegexValidator(r"^[^\x00-\x1f\x7f]*$", message=services.NAME_INVALID)],
+        max_length=validation.NAME_MAX_LENGTH,
+        validators=[RegexValidator(r"^[^\x00-\x1f\x7f]*$", message=validation.NAME_INVALID)],
         error_messages={
-            "required": services.NAME_REQUIRED,
-            "blank": services.NAME_REQUIRED,
-            "null": services.NAME_REQUIRED,
-            "max_length": services.NAME_TOO_LONG,
+            "required": validation.NAME_REQUIRED,
+            "blank": validation.NAME_REQUIRED,
+            "null": validation.NAME_REQUIRED,
+            "max_length": validation.NAME_TOO_LONG,
         },
         help_text="A name that says where the key is used, e.g. `Production Integration`.",
         **kwargs,
@@ -102,7 +102,7 @@ class APIKeyCreateSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(
         choices=Mode.choices,
         default=Mode.LIVE,
-        error_messages={"invalid_choice": services.MODE_INVALID},
+        error_messages={"invalid_choice": validation.MODE_INVALID},
     )
     scopes = ScopesField(required=False)
     expires_at = serializers.DateTimeField(
@@ -130,7 +130,7 @@ class APIKeyRotateSerializer(serializers.Serializer):
         min_value=0,
         max_value=settings.APIKEYS_MAX_GRACE_SECONDS,
         error_messages={
-            key: services.GRACE_INVALID.format(max=settings.APIKEYS_MAX_GRACE_SECONDS)
+            key: validation.GRACE_INVALID.format(max=settings.APIKEYS_MAX_GRACE_SECONDS)
             for key in ("invalid", "min_value", "max_value", "max_string_length")
         },
         help_text="How long the old key keeps working. 0 or omitted: it is revoked at once.",
