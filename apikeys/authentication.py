@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Q
@@ -53,6 +54,15 @@ _STATUS_FAILURES = {
 }
 
 
+@lru_cache(maxsize=8)
+def _meta_names(headers: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """`(request.META name, is Authorization)` per header name, worked out once per list."""
+    return tuple(
+        ("HTTP_" + header.upper().replace("-", "_"), header.lower() == "authorization")
+        for header in headers
+    )
+
+
 class APIKeyAuthentication(BaseAuthentication):
     """Authenticate a request by an organization API key.
 
@@ -76,11 +86,11 @@ class APIKeyAuthentication(BaseAuthentication):
     def get_raw_keys(self, request: Request) -> set[str]:
         """Return the distinct key values the request carries in the configured headers."""
         found: set[str] = set()
-        for header in conf.header_names():
-            value = request.META.get("HTTP_" + header.upper().replace("-", "_"))
+        for meta_name, is_authorization in _meta_names(tuple(conf.header_names())):
+            value = request.META.get(meta_name)
             if value is None:
                 continue
-            if header.lower() == "authorization":
+            if is_authorization:
                 scheme, _, credentials = value.strip().partition(" ")
                 if scheme.lower() != self.keyword.lower():
                     continue  # Basic, Token, ...: another authenticator's business.

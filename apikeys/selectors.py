@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -49,6 +53,15 @@ _ORG_FIELDS = tuple(f.attname for f in Organization._meta.concrete_fields)
 _USER_FIELDS = tuple(
     f.attname for f in User._meta.concrete_fields if f.attname not in ("password",)
 )
+# The organization's and the user's ids are the key's foreign keys: not selected twice.
+_ORG_PK = _ORG_FIELDS.index(Organization._meta.pk.attname)
+_USER_PK = _USER_FIELDS.index(User._meta.pk.attname)
+_ORG_SELECTED = _ORG_FIELDS[:_ORG_PK] + _ORG_FIELDS[_ORG_PK + 1 :]
+_USER_SELECTED = _USER_FIELDS[:_USER_PK] + _USER_FIELDS[_USER_PK + 1 :]
+_ORGANIZATION = APIKey._meta.get_field("organization")
+_CREATED_BY = APIKey._meta.get_field("created_by")
+# A positional `%s` placeholder as Django's compilers write them (`%%` is a literal `%`).
+_POSITIONAL = re.compile(r"(?<!%)%s")
 
 
 @dataclass(slots=True)
@@ -62,11 +75,28 @@ class AuthLookup:
 class _CompiledLookup:
     """One SQL statement, compiled from the ORM once per database alias.
 
-    Every authenticated request runs this lookup, and compiling an ORM query costs several
-    times more than running it (measured in benchmarks/). So the query is built with the
-    ORM (it cannot drift from the models: columns, joins and quoting come from Django),
-    compiled once, then run through a cursor; the rows pass through Django's own converters
-    and are hydrated with `Model.from_db`, exactly as a queryset would.
+    Why not a plain queryset: every authenticated request runs this lookup, and building
+    and compiling an ORM query costs several times more than running it (measured in
+    benchmarks/, see docs/performance.md). So the query is built with the ORM, which keeps
+    it from drifting from the models (columns, joins and quoting come from Django), compiled
+    once, and then run through a Django cursor (so it is counted, logged and wrapped like
+    any query); rows pass through the same converters a queryset applies, prepared once,
+    and are hydrated with `Model.from_db`, as a queryset would.
+
+    Three details keep the per-request work small:
+
+    - on PostgreSQL the statement is prepared on the server (`PREPARE`, once per
+      connection, in the same round trip as its first `EXECUTE`): parsing and planning this
+      three-table statement costs the server several times more than running it. Django's
+      own cursors never prepare, to stay compatible with transaction-mode poolers such as
+      PgBouncer; behind one, set `APIKEYS_PREPARED_LOOKUP = False`;
+    - the statement takes named parameters: with positional `%s`, SQLite's backend rewrites
+      every placeholder of the 2 KB statement with a regular expression on each execute,
+      which costs more than running it; a mapping is one `%` format instead;
+    - the converters (text to UUID or datetime on SQLite, JSON for `scopes`) are looked up
+      once; looking them up is most of what `results_iter` costs per call.
+
+    tests/apikeys/test_auth_performance.py compares every hydrated field with an ORM load.
     """
 
     def __init__(self, alias: str) -> None:
@@ -84,37 +114,86 @@ class _CompiledLookup:
             .order_by()
             .values_list(
                 *_KEY_FIELDS,
-                *(f"organization__{name}" for name in _ORG_FIELDS),
-                *(f"created_by__{name}" for name in _USER_FIELDS),
+                *(f"organization__{name}" for name in _ORG_SELECTED),
+                *(f"created_by__{name}" for name in _USER_SELECTED),
                 "_membership_role",
             )
         )
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        pieces = _POSITIONAL.split(sql)
+        if len(pieces) != len(params) + 1:
+            raise RuntimeError("unexpected placeholders in the authentication lookup")
+        names = [f"p{n}" for n in range(len(params))]
         self.alias = alias
-        self.compiler = queryset.query.get_compiler(using=alias)
-        self.sql, params = self.compiler.as_sql()
-        self.prefix_index = list(params).index(_PREFIX_PLACEHOLDER)
-        self.params = list(params)
+        self.sql = pieces[0] + "".join(
+            f"%({name})s{piece}" for name, piece in zip(names, pieces[1:], strict=True)
+        )
+        self.params = dict(zip(names, params, strict=True))
+        self.prefix_param = names[list(params).index(_PREFIX_PLACEHOLDER)]
+        columns = [expression for expression, _, _ in compiler.select[: compiler.col_count]]
+        if len(columns) != len(_KEY_FIELDS) + len(_ORG_SELECTED) + len(_USER_SELECTED) + 1:
+            raise RuntimeError("the authentication lookup selects unexpected columns")
+        self.converters = [
+            (position, converters, expression)
+            for position, (converters, expression) in compiler.get_converters(columns).items()
+        ]
+        # PostgreSQL: the statement as `PREPARE` wants it ($n placeholders, `%%` kept for
+        # the client-side formatting of the first call), and the `EXECUTE` arguments.
+        self.prepare: bool = compiler.connection.vendor == "postgresql" and getattr(
+            settings, "APIKEYS_PREPARED_LOOKUP", True
+        )
+        self.prepare_body = pieces[0] + "".join(
+            f"${n}{piece}" for n, piece in enumerate(pieces[1:], start=1)
+        )
+        self.execute_args = ", ".join(f"%({name})s" for name in names)
+        # Per connection (the driver's, which is new after every reconnect): the EXECUTE to
+        # send. A failed first call leaves no entry, and the next try takes a fresh name.
+        self.executes: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     def run(self, prefix: str) -> AuthLookup | None:
-        params = list(self.params)
-        params[self.prefix_index] = prefix
-        with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        if not rows:
+        params = {**self.params, self.prefix_param: prefix}
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            if not self.prepare:
+                cursor.execute(self.sql, params)
+            elif (execute := self.executes.get(connection.connection)) is not None:
+                cursor.execute(execute, params)
+            else:
+                name = f"keyportal_api_key_lookup_{next(_statement_numbers)}"
+                execute = f"EXECUTE {name}({self.execute_args})"
+                cursor.execute(f"PREPARE {name} AS {self.prepare_body}; {execute}", params)
+                cursor.nextset()  # from PREPARE's empty result to EXECUTE's rows
+                self.executes[connection.connection] = execute
+            row = cursor.fetchone()
+        if row is None:
             return None
-        (row,) = self.compiler.results_iter(results=[rows])
-        return self._hydrate(row)
+        values = list(row)
+        for position, converters, expression in self.converters:
+            value = values[position]
+            if value is None:
+                continue  # NULL stays None through every converter these models use
+            for convert in converters:
+                value = convert(value, expression, connection)
+            values[position] = value
+        return self._hydrate(values)
 
-    def _hydrate(self, row: tuple[Any, ...]) -> AuthLookup:
-        nk, no = len(_KEY_FIELDS), len(_ORG_FIELDS)
-        nu = len(_USER_FIELDS)
+    def _hydrate(self, row: list[Any]) -> AuthLookup:
+        nk, no, nu = len(_KEY_FIELDS), len(_ORG_SELECTED), len(_USER_SELECTED)
         key = APIKey.from_db(self.alias, _KEY_FIELDS, row[:nk])
-        key.organization = Organization.from_db(self.alias, _ORG_FIELDS, row[nk : nk + no])
-        key.created_by = User.from_db(self.alias, _USER_FIELDS, row[nk + no : nk + no + nu])
+        org_values = row[nk : nk + no]
+        org_values.insert(_ORG_PK, key.organization_id)
+        user_values = row[nk + no : nk + no + nu]
+        user_values.insert(_USER_PK, key.created_by_id)
+        organization = Organization.from_db(self.alias, _ORG_FIELDS, org_values)
+        user = User.from_db(self.alias, _USER_FIELDS, user_values)
+        # Straight into the relation caches, as select_related does: the ids already match.
+        _ORGANIZATION.set_cached_value(key, organization)
+        _CREATED_BY.set_cached_value(key, user)
         return AuthLookup(key=key, membership_role=row[-1])
 
 
+_statement_numbers = itertools.count(1)
 _compiled: dict[str, _CompiledLookup] = {}
 _compile_lock = threading.Lock()
 
@@ -125,5 +204,5 @@ def api_key_for_authentication(prefix: str) -> AuthLookup | None:
     lookup = _compiled.get(alias)
     if lookup is None:
         with _compile_lock:
-            lookup = _compiled.setdefault(alias, _CompiledLookup(alias))
+            lookup = _compiled.get(alias) or _compiled.setdefault(alias, _CompiledLookup(alias))
     return lookup.run(prefix)

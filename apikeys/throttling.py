@@ -3,10 +3,11 @@
 DRF's `SimpleRateThrottle` keeps a list of timestamps under one cache key and writes it
 back after reading it: two processes racing both read the same list and one count is lost.
 Here each window is a counter that only ever moves through atomic operations (`INCR` on
-Redis, `add` + `incr` elsewhere), so N processes together accept exactly the limit.
+Redis, `incr`, or `add` for a window's first hit, elsewhere), so N processes together accept
+exactly the limit.
 
 Two fixed windows (a minute and an hour) are counted per request. With Redis both counters
-move in one pipelined round trip.
+move in one round trip (a server-side script); elsewhere a window costs one `incr` call.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -39,30 +41,56 @@ def count_hits(counters: list[tuple[str, int]]) -> list[int]:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         return _count_hits_redis(cache, counters)
-    counts = []
-    for key, ttl in counters:
-        cache.add(key, 0, ttl)
+    return [_hit(cache, key, ttl) for key, ttl in counters]
+
+
+def _hit(cache: BaseCache, key: str, ttl: int) -> int:
+    # `incr` first: once a window's counter exists (every hit but its first), one atomic
+    # call per window. Only a missing counter takes `add`, and losing that race to another
+    # process means the counter now exists, so `incr` again.
+    for _ in range(3):
         try:
-            counts.append(cache.incr(key))
-        except ValueError:  # expired between add and incr: start the window again
-            cache.add(key, 1, ttl)
-            counts.append(1)
-    return counts
+            return cache.incr(key)
+        except ValueError:
+            pass
+        if cache.add(key, 1, ttl):
+            return 1
+    return 1  # a backend that can neither add nor incr (DummyCache): nothing to count on
+
+
+# INCR every window's counter and give a new counter its TTL (EXPIRE NX: only when it has
+# none), in one script: one round trip for all windows, atomic on the server.
+_COUNT_HITS_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[i], 'NX')
+end
+return counts
+"""
 
 
 def _count_hits_redis(cache: RedisCache, counters: list[tuple[str, int]]) -> list[int]:
-    # One round trip for every window: INCR then EXPIRE NX (set the TTL only when the
-    # counter is new), pipelined. Uses RedisCache's client, the one documented way to reach
-    # Redis-specific commands from Django's cache.
-    backend = cache._cache
-    client = backend.get_client(write=True)
-    pipe = client.pipeline(transaction=False)
-    for key, ttl in counters:
-        full = cache.make_and_validate_key(key)
-        pipe.incr(full)
-        pipe.expire(full, ttl, nx=True)
-    results = pipe.execute()
-    return [int(n) for n in results[0::2]]
+    script = _redis_script(cache)
+    # The keys are built here from ids and numbers: `make_key` (no memcached-style
+    # validation, which walks every character) is enough.
+    keys = [cache.make_key(key) for key, _ in counters]
+    return [int(n) for n in script(keys=keys, args=[ttl for _, ttl in counters])]
+
+
+def _redis_script(cache: RedisCache) -> Any:
+    """The registered counting script on a redis-py client kept for this cache backend.
+
+    Django's `RedisCache` builds a new redis-py client object on every call, which costs
+    more than the round trip itself; the client is only a handle on the backend's connection
+    pool, so one per backend (Django keeps one backend per thread) does.
+    """
+    backend = cache._cache  # RedisCacheClient: the documented way to Redis-only commands
+    script = getattr(backend, "_keyportal_count_hits", None)
+    if script is None:
+        script = backend.get_client(write=True).register_script(_COUNT_HITS_LUA)
+        backend._keyportal_count_hits = script
+    return script
 
 
 class WindowedRateThrottle(BaseThrottle):

@@ -1,0 +1,368 @@
+"""What key authentication costs per request, in queries and cache calls, and that its
+hand-tuned lookup (apikeys.selectors._CompiledLookup) still agrees with the models.
+
+Counts, not timings: the timings live in benchmarks/ (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import path
+from django.utils import timezone
+from rest_framework.response import Response
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from apikeys import authentication as auth
+from apikeys import services
+from apikeys.authentication import APIKeyAuthentication
+from apikeys.models import EXPIRED, APIKey, KeyStatus
+from apikeys.selectors import api_key_for_authentication
+from organizations import services as org_services
+from organizations.models import Membership, Role, User
+from organizations.permissions import role_in
+from tests.factories import APIKeyFactory, UserFactory
+
+
+class Downstream(APIView):
+    """An integration's endpoint: APIKeyAuthentication with the project's default throttles."""
+
+    authentication_classes = [APIKeyAuthentication]
+
+    def get(self, request):
+        return Response({"prefix": request.auth.prefix, "role": request.auth.role})
+
+
+urlpatterns = [path("downstream/", Downstream.as_view())]
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+CACHE_METHODS = ("get", "set", "add", "incr", "decr", "delete", "get_many", "set_many",
+                 "delete_many", "has_key", "touch", "get_or_set")  # fmt: skip
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass
+class Cost:
+    """What one or more requests cost: SQL statements, writes among them, cache calls."""
+
+    statements: list[str] = field(default_factory=list)
+    cache_calls: int = 0
+
+    @property
+    def queries(self) -> int:
+        return len(self.statements)
+
+    @property
+    def writes(self) -> int:
+        return sum(sql.lstrip().upper().startswith(WRITES) for sql in self.statements)
+
+
+@pytest.fixture
+def cost(monkeypatch):
+    """Measure a block: `with cost() as c: ...`.
+
+    Cache calls are the default cache's API calls (outermost only); on Redis, the round
+    trips to the server (every send on a redis-py connection), which is what costs there.
+    """
+
+    @contextmanager
+    def measure() -> Iterator[Cost]:
+        result = Cost()
+        cache = caches["default"]
+        with monkeypatch.context() as patch:
+            if isinstance(cache, RedisCache):
+                from redis.connection import AbstractConnection
+
+                send = AbstractConnection.send_packed_command
+
+                def counted_send(conn, *args, **kwargs):
+                    result.cache_calls += 1
+                    return send(conn, *args, **kwargs)
+
+                patch.setattr(AbstractConnection, "send_packed_command", counted_send)
+            else:
+                depth = [0]
+
+                def counting(method):
+                    def counted(*args, **kwargs):
+                        result.cache_calls += depth[0] == 0
+                        depth[0] += 1
+                        try:
+                            return method(*args, **kwargs)
+                        finally:
+                            depth[0] -= 1
+
+                    return counted
+
+                for name in CACHE_METHODS:
+                    patch.setattr(cache, name, counting(getattr(cache, name)))
+            with CaptureQueriesContext(connection) as queries:
+                yield result
+        result.statements = [q["sql"] for q in queries.captured_queries]
+
+    return measure
+
+
+def call(raw: str):
+    return APIClient().get("/downstream/", headers={"Authorization": f"Bearer {raw}"})
+
+
+def windows_cost() -> int:
+    """Cache calls both rate-limit windows take once their counters exist."""
+    # Redis: one script for both windows, one round trip. In-process caches: one atomic
+    # `incr` per window.
+    return 1 if isinstance(caches["default"], RedisCache) else 2
+
+
+# Query and cache-call counts -------------------------------------------------------------
+
+
+def test_a_valid_key_costs_one_query_and_one_write_per_interval(make_key, cost):
+    _, raw = make_key()
+    with cost() as first:
+        assert call(raw).status_code == 200
+    assert (first.queries, first.writes) == (2, 1)  # the lookup, then `last_used_at`
+    with cost() as steady:
+        assert call(raw).status_code == 200
+    assert (steady.queries, steady.writes) == (1, 0)
+    assert steady.cache_calls == windows_cost()
+
+
+def test_many_requests_within_the_interval_never_write(make_key, cost):
+    _, raw = make_key()
+    call(raw)
+    with cost() as ten:
+        assert {call(raw).status_code for _ in range(10)} == {200}
+    assert (ten.queries, ten.writes) == (10, 0)
+    assert ten.cache_calls == 10 * windows_cost()
+
+
+def test_the_write_comes_back_once_the_interval_has_passed(make_key, cost, settings):
+    key, raw = make_key()
+    call(raw)
+    APIKey.objects.filter(pk=key.pk).update(
+        last_used_at=timezone.now() - timedelta(seconds=settings.APIKEYS_LAST_USED_INTERVAL + 1)
+    )
+    with cost() as later:
+        assert call(raw).status_code == 200
+    assert (later.queries, later.writes) == (2, 1)
+
+
+def _bad_checksum(raw: str) -> str:
+    return raw[:-1] + ("A" if raw[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    "make_value",
+    [
+        pytest.param(lambda raw: "not-a-key", id="garbage"),
+        pytest.param(lambda raw: raw[:-3], id="truncated"),
+        pytest.param(lambda raw: raw.replace("kp_", "xx_", 1), id="other-brand"),
+        pytest.param(_bad_checksum, id="bad-checksum"),
+        pytest.param(lambda raw: raw[:20] + "!" + raw[21:], id="bad-character"),
+    ],
+)
+def test_a_malformed_or_mistyped_key_costs_no_query_and_no_cache_call(make_key, cost, make_value):
+    _, raw = make_key()
+    with cost() as refused:
+        response = call(make_value(raw))
+    assert response.status_code == 401
+    assert response.json()["detail"] == auth.INVALID_KEY
+    assert (refused.queries, refused.cache_calls) == (0, 0)
+
+
+def test_an_unknown_well_formed_key_costs_one_query_and_no_cache_call(make_key, cost):
+    key, raw = make_key()
+    APIKey.objects.filter(pk=key.pk).delete()
+    with cost() as refused:
+        assert call(raw).status_code == 401
+    assert (refused.queries, refused.writes, refused.cache_calls) == (1, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lookup_survives_a_reconnect_with_one_query(make_key, cost):
+    # On PostgreSQL the statement is prepared per connection: a new connection must
+    # prepare it again, in the same single round trip.
+    _, raw = make_key()
+    call(raw)
+    connection.close()
+    with cost() as after_reconnect:
+        assert call(raw).status_code == 200
+    assert after_reconnect.queries == 1
+
+
+# Nothing is cached: state changes count on the very next request ------------------------
+
+
+def _revoke(key, owner, org):
+    services.api_key_revoke(key=key, actor=owner)
+
+
+def _pause(key, owner, org):
+    services.api_key_pause(key=key, actor=owner)
+
+
+def _remove_creator(key, owner, org):
+    org_services.member_remove(organization=org, actor=owner, user=key.created_by)
+
+
+def _deactivate_creator(key, owner, org):
+    User.objects.filter(pk=key.created_by_id).update(is_active=False)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_revoke, auth.KEY_REVOKED),
+        (_pause, auth.KEY_PAUSED),
+        (_remove_creator, auth.CREATOR_NOT_MEMBER),
+        (_deactivate_creator, auth.CREATOR_INACTIVE),
+    ],
+    ids=["revoke", "pause", "member-removed", "user-deactivated"],
+)
+def test_a_committed_change_refuses_the_very_next_request_in_one_query(
+    org, owner, admin, cost, change, message
+):
+    key, raw = services.api_key_create(organization=org, actor=admin, name="Sync")
+    assert call(raw).status_code == 200
+    assert call(raw).status_code == 200  # warm: whatever could be cached, would be
+
+    change(key, owner, org)
+
+    with cost() as refused:
+        response = call(raw)
+    assert response.status_code == 401
+    assert response.json()["detail"] == message
+    assert (refused.queries, refused.writes, refused.cache_calls) == (1, 0, 0)
+
+
+# The hand-tuned lookup against the models ------------------------------------------------
+
+
+def _concrete_values(instance, exclude=()):
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in type(instance)._meta.concrete_fields
+        if f.attname not in exclude
+    }
+
+
+def _assert_lookup_matches_the_orm(prefix: str) -> None:
+    found = api_key_for_authentication(prefix)
+    loaded = APIKey.objects.select_related("organization", "created_by").get(prefix=prefix)
+    with CaptureQueriesContext(connection) as later:
+        assert _concrete_values(found.key) == _concrete_values(loaded)
+        assert _concrete_values(found.key.organization) == _concrete_values(loaded.organization)
+        user_fields = _concrete_values(found.key.created_by, exclude=("password",))
+        assert user_fields == _concrete_values(loaded.created_by, exclude=("password",))
+        assert found.key.organization_id == found.key.organization.pk
+        assert found.key.created_by_id == found.key.created_by.pk
+    assert later.captured_queries == [], "the lookup left a field or relation unloaded"
+    # Only the password hash stays behind: authentication never needs it.
+    assert found.key.created_by.get_deferred_fields() == {"password"}
+    membership = Membership.objects.filter(
+        user_id=loaded.created_by_id, organization_id=loaded.organization_id
+    ).first()
+    assert found.membership_role == (membership.role if membership else None)
+
+
+def test_the_lookup_hydrates_exactly_what_the_orm_loads_with_every_field_set(org, owner):
+    now = timezone.now()
+    predecessor = APIKeyFactory(organization=org, created_by=owner)
+    key = APIKeyFactory(
+        organization=org,
+        created_by=owner,
+        name="Every field",
+        mode="test",
+        scopes=["records:read", "devices:read"],
+        status=KeyStatus.PAUSED,
+        expires_at=now + timedelta(days=3),
+        last_used_at=now - timedelta(minutes=5),
+        paused_at=now - timedelta(minutes=1),
+        revoked_by=owner,
+        rotated_from=predecessor,
+        rotated_at=now - timedelta(hours=1),
+        rate_limit_per_minute=7,
+        rate_limit_per_hour=70,
+    )
+    User.objects.filter(pk=owner.pk).update(
+        full_name="Ada Owner", last_login=now, is_superuser=True, is_staff=True
+    )
+    _assert_lookup_matches_the_orm(key.prefix)
+
+
+def test_the_lookup_hydrates_exactly_what_the_orm_loads_with_every_optional_field_empty(org):
+    creator = UserFactory(full_name="")
+    key = APIKeyFactory(organization=org, created_by=creator, scopes=[])
+    _assert_lookup_matches_the_orm(key.prefix)
+
+
+def test_the_lookup_finds_nothing_for_an_unknown_prefix(make_key):
+    make_key()
+    assert api_key_for_authentication("kp_live_00000000") is None
+
+
+@pytest.mark.parametrize("role", [*Role.values, None])
+@pytest.mark.parametrize("is_staff", [False, True])
+def test_the_lookups_role_agrees_with_the_role_rules(org, role, is_staff):
+    creator = UserFactory(is_staff=is_staff)
+    if role is not None:
+        Membership.objects.create(user=creator, organization=org, role=role)
+    key = APIKeyFactory(organization=org, created_by=creator)
+
+    response = call(key.raw)
+
+    expected = role_in(creator, org)
+    if expected is None:
+        assert response.status_code == 401
+        assert response.json()["detail"] == auth.CREATOR_NOT_MEMBER
+    else:
+        assert response.status_code == 200
+        assert response.json()["role"] == expected
+
+
+# Every status a key can be in gets an explicit answer (a new one must be added here).
+EXPECTED_OUTCOMES = {
+    KeyStatus.ACTIVE: 200,
+    KeyStatus.PAUSED: auth.KEY_PAUSED,
+    KeyStatus.REVOKED: auth.KEY_REVOKED,
+    EXPIRED: auth.KEY_EXPIRED,
+}
+
+
+def test_every_status_is_covered_by_the_outcome_table():
+    assert set(EXPECTED_OUTCOMES) == {*KeyStatus.values, EXPIRED}
+
+
+@pytest.mark.parametrize("status", [*KeyStatus.values, EXPIRED])
+def test_every_status_has_an_explicit_authentication_outcome(org, owner, cost, status):
+    assert status in EXPECTED_OUTCOMES, f"no authentication outcome decided for {status!r}"
+    stored = KeyStatus.ACTIVE if status == EXPIRED else status
+    expires_at = timezone.now() - timedelta(seconds=1) if status == EXPIRED else None
+    key = APIKeyFactory(organization=org, created_by=owner, status=stored, expires_at=expires_at)
+    assert key.effective_status() == status
+
+    call(key.raw)  # the first use may write `last_used_at`
+    with cost() as steady:
+        response = call(key.raw)
+
+    expected = EXPECTED_OUTCOMES[status]
+    if expected == 200:
+        assert response.status_code == 200
+        assert steady.cache_calls == windows_cost()
+    else:
+        assert response.status_code == 401
+        assert response.json()["detail"] == expected
+        assert steady.cache_calls == 0
+    assert (steady.queries, steady.writes) == (1, 0)
