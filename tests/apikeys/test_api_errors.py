@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from apikeys.api.negotiation import FORMAT_UNSUPPORTED
 from apikeys.authentication import CONFLICTING_KEYS, KEY_IN_URL
 from apikeys.models import APIKey
 
@@ -159,3 +160,30 @@ def test_a_json_body_that_is_not_an_object_is_a_400(owner):
     response = signed_in(owner).post("/api/api-keys/", ["a", "list"], format="json")
 
     assert assert_json_error(response, 400)["detail"].startswith("Invalid data")
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/auth/me/", "/api/api-keys/", "/api/organizations/", "/api/audit-events/"]
+)
+def test_a_format_other_than_json_is_a_400_naming_the_parameter(key_client, url):
+    # Found by schemathesis: DRF's bare 404 "Not found." read as a wrong URL.
+    response = key_client().get(url, {"format": "xml"})
+
+    body = assert_json_error(response, 400)
+    assert body == {"detail": f"format: {FORMAT_UNSUPPORTED}", "format": [FORMAT_UNSUPPORTED]}
+
+
+def test_a_create_with_an_unknown_format_changes_nothing(key_client):
+    client = key_client()
+
+    response = client.post("/api/api-keys/?format=yaml", {"name": "Reports"}, format="json")
+
+    assert_json_error(response, 400)
+    assert list(APIKey.objects.all()) == [client.key]
+
+
+def test_format_json_is_still_accepted(key_client):
+    response = key_client().get("/api/auth/me/", {"format": "json"})
+
+    assert response.status_code == 200
+    assert response.json()["auth_method"] == "api_key"
