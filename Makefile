@@ -35,7 +35,7 @@ test: lint check-migrations
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-schemathesis-long: $(VENV)/.installed-dev
+schemathesis-long: $(VENV)/.installed-dev  # 500 examples per operation, a few minutes
 	SCHEMATHESIS_MAX_EXAMPLES=500 $(BIN)/python -m pytest tests/reliability/test_schemathesis.py
 
 screenshots: $(VENV)/.installed-dev

@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api import docs
-from apikeys.api.negotiation import JSONContentNegotiation
 from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
 from apikeys.api.serializers.audit import AuditEventFilterSerializer, AuditEventSerializer
@@ -21,7 +20,6 @@ from organizations.permissions import NOT_A_MANAGER, is_manager_role
 class AuditEventListView(GenericAPIView):
     """List an organization's audit events, newest first. Read-only: the trail is append-only."""
 
-    content_negotiation_class = JSONContentNegotiation
     permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
     serializer_class = AuditEventSerializer
     pagination_class = Pagination

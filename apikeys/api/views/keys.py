@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from apikeys import services
 from apikeys.api import docs
-from apikeys.api.negotiation import JSONContentNegotiation
 from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
 from apikeys.api.serializers.keys import (
@@ -102,7 +101,6 @@ def _action_schema(name: str, summary: str, description: str) -> Callable:
 class APIKeyViewSet(viewsets.GenericViewSet):
     """The API keys of the caller's organizations and their lifecycle."""
 
-    content_negotiation_class = JSONContentNegotiation
     permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
     serializer_class = APIKeySerializer
     pagination_class = Pagination

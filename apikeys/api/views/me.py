@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apikeys.api import docs
-from apikeys.api.negotiation import JSONContentNegotiation
 from apikeys.api.serializers.me import API_KEY, SESSION, MeSerializer
 from apikeys.permissions import request_key
 from organizations.models import Membership
@@ -20,7 +19,6 @@ from organizations.permissions import resolve_role
 class MeView(APIView):
     """Say who the caller is and which organization to use: any valid key, whatever its scopes."""
 
-    content_negotiation_class = JSONContentNegotiation
     permission_classes = [IsAuthenticated]
 
     @docs.operation(

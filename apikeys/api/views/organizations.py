@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api import docs
-from apikeys.api.negotiation import JSONContentNegotiation
 from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess, ReadsOrganization
 from apikeys.api.serializers.organizations import (
@@ -77,7 +76,6 @@ def with_roles(request: Request, organizations: list[Organization]) -> list[Orga
 class OrganizationViewSet(viewsets.GenericViewSet):
     """The organizations the caller acts in, with their role in each."""
 
-    content_negotiation_class = JSONContentNegotiation
     permission_classes = [IsAuthenticated, OrganizationAccess, ReadsOrganization]
     serializer_class = OrganizationSerializer
     pagination_class = Pagination
@@ -132,7 +130,6 @@ class OrganizationViewSet(viewsets.GenericViewSet):
 class MemberViewSet(viewsets.GenericViewSet):
     """An organization's members: everyone reads, owners and admins change them."""
 
-    content_negotiation_class = JSONContentNegotiation
     serializer_class = MemberSerializer
     pagination_class = Pagination
     lookup_field = "user_id"

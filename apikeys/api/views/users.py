@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api import docs
-from apikeys.api.negotiation import JSONContentNegotiation
 from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
 from apikeys.api.serializers.keys import APIKeyFilterSerializer, APIKeySerializer
@@ -29,7 +28,6 @@ USER_NOT_FOUND = "No such user in the organizations you manage."
 class UserAPIKeyListView(GenericAPIView):
     """The keys a user created, in the organizations where the caller is owner or admin."""
 
-    content_negotiation_class = JSONContentNegotiation
     permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
     serializer_class = APIKeySerializer
     pagination_class = Pagination
