@@ -92,7 +92,7 @@ class _CompiledLookup:
       PgBouncer; behind one, set `APIKEYS_PREPARED_LOOKUP = False`;
     - the statement takes named parameters: with positional `%s`, SQLite's backend rewrites
       every placeholder of the 2 KB statement with a regular expression on each execute,
-      which costs more than running it; a mapping is one `%` format instead;
+      which costs as much as running it; a mapping is one `%` format instead;
     - the converters (text to UUID or datetime on SQLite, JSON for `scopes`) are looked up
       once; looking them up is most of what `results_iter` costs per call.
 

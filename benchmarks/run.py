@@ -27,6 +27,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from benchmarks import inprocess, report, stack
 from benchmarks.databases import PostgresBench, SqliteBench
@@ -210,7 +211,13 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     meta = report.machine()
     meta["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    meta["command"] = "make bench" + (f" BENCH_ARGS='{' '.join(argv)}'" if argv else "")
+    meta["command"] = " ".join(["python -m benchmarks.run", *argv])  # what `make bench` runs
+    if "postgres" in args.backends:
+        database, cache = urlsplit(os.environ["DATABASE_URL"]), urlsplit(os.environ["REDIS_URL"])
+        meta["services"] = (
+            f" with `DATABASE_URL` (PostgreSQL at {database.hostname}:{database.port or 5432})"
+            f" and `REDIS_URL` (Redis at {cache.hostname}:{cache.port or 6379}{cache.path}) set"
+        )
     meta["load_before"] = os.getloadavg()
     results = {name: run_backend(name, args) for name in args.backends}
     meta["load_after"] = os.getloadavg()

@@ -10,7 +10,6 @@ median over its slices, its latencies are over all its requests.
 from __future__ import annotations
 
 import http.client
-import os
 import random
 import socket
 import statistics
@@ -64,7 +63,7 @@ def start_gunicorn(env: Mapping[str, str], port: int) -> subprocess.Popen:
         "--timeout",
         "30",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    server = subprocess.Popen(command, cwd=ROOT, env=dict(env))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
