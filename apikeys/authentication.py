@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from apikeys import conf, keys
 from apikeys.models import EXPIRED, APIKey, KeyStatus
 from apikeys.selectors import api_key_for_authentication
+from apikeys.throttling import counter_ident, start_key_hits
 from organizations.models import User
 from organizations.permissions import resolve_role
 
@@ -81,7 +82,7 @@ class APIKeyAuthentication(BaseAuthentication):
             return None
         if len(raw_keys) > 1:
             raise exceptions.ParseError(CONFLICTING_KEYS)
-        return self.authenticate_key(raw_keys.pop())
+        return self.authenticate_key(raw_keys.pop(), request)
 
     def get_raw_keys(self, request: Request) -> set[str]:
         """Return the distinct key values the request carries in the configured headers."""
@@ -107,15 +108,35 @@ class APIKeyAuthentication(BaseAuthentication):
             for value in values
         )
 
-    def authenticate_key(self, raw: str) -> tuple[User, APIKey]:
+    def authenticate_key(self, raw: str, request: Request | None = None) -> tuple[User, APIKey]:
+        """Authenticate one key; with `request`, its rate counting overlaps the lookup."""
         parsed = keys.parse(raw, conf.brand())
         if parsed is None:
             raise exceptions.AuthenticationFailed(INVALID_KEY)
-        found = api_key_for_authentication(parsed.prefix)
-        if found is None or not keys.verify(
-            raw, found.key.hashed_key, found.key.hash_version, conf.pepper()
+        pepper = conf.pepper()
+        digest = keys.digest(raw, pepper)
+        pending = None if request is None else start_key_hits(request, counter_ident(digest))
+        try:
+            user, key = self._check(raw, digest, parsed.prefix, pepper)
+        except exceptions.AuthenticationFailed as error:
+            if pending is not None:
+                # A genuine key's refused requests count; a key nobody issued leaves nothing.
+                pending.discard() if error.detail == INVALID_KEY else pending.result()
+            raise
+        except BaseException:
+            if pending is not None:
+                pending.discard()
+            raise
+        if pending is not None:
+            key.rate_hits = (pending.now, pending.result())
+        return user, key
+
+    def _check(self, raw: str, digest: str, prefix: str, pepper: bytes) -> tuple[User, APIKey]:
+        found = api_key_for_authentication(prefix)
+        if found is None or not keys.verify_digest(
+            raw, digest, found.key.hashed_key, found.key.hash_version, pepper
         ):
-            logger.info("API key refused: unknown key with prefix %s", parsed.prefix)
+            logger.info("API key refused: unknown key with prefix %s", prefix)
             raise exceptions.AuthenticationFailed(INVALID_KEY)
         key = found.key
         now = timezone.now()

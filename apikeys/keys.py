@@ -133,6 +133,13 @@ def verify(raw: str, stored: str, version: int, pepper: bytes) -> bool:
     return hmac.compare_digest(digester(raw, pepper), stored)
 
 
+def verify_digest(raw: str, digest_now: str, stored: str, version: int, pepper: bytes) -> bool:
+    """Like `verify`, reusing `digest_now` (the current scheme's digest of `raw`)."""
+    if version != HASH_VERSION:
+        return verify(raw, stored, version, pepper)
+    return hmac.compare_digest(digest_now, stored)
+
+
 def mask(raw: str) -> str:
     """Return a loggable form of anything that may be a key: its first 16 characters."""
     return raw[:16] + "…" if len(raw) > 16 else raw

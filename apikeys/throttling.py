@@ -8,6 +8,12 @@ exactly the limit.
 
 Two fixed windows (a minute and an hour) are counted per request. With Redis both counters
 move in one round trip (a server-side script); elsewhere a window costs one `incr` call.
+
+With Redis, a key's counters are even sent before the key's database lookup and read after
+it (`start_key_hits`, called by `APIKeyAuthentication`), so the two round trips overlap
+instead of adding up. The counters are named by a fragment of the key's HMAC digest, which
+only the key's holder can produce: knowing a key's public prefix is not enough to spend its
+budget, and a failed authentication deletes the counters it started.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import NoScriptError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -70,6 +77,16 @@ return counts
 """
 
 
+KEY_WINDOWS = (60, 3600)
+
+
+def window_counters(
+    scope: str, ident: str, now: float, seconds: tuple[int, ...]
+) -> list[tuple[str, int]]:
+    """The `(cache_key, ttl)` counter of each fixed window that `now` falls in."""
+    return [(f"rl:{scope}:{ident}:{s}:{int(now // s)}", s + 1) for s in seconds]
+
+
 def _count_hits_redis(cache: RedisCache, counters: list[tuple[str, int]]) -> list[int]:
     script = _redis_script(cache)
     # The keys are built here from ids and numbers: `make_key` (no memcached-style
@@ -93,11 +110,75 @@ def _redis_script(cache: RedisCache) -> Any:
     return script
 
 
+class PendingHits:
+    """Window counters sent to Redis whose reply has not been read yet.
+
+    `result()` or `discard()` must follow, exactly once: they read the reply and give the
+    connection back to the pool.
+    """
+
+    def __init__(self, cache: RedisCache, counters: list[tuple[str, int]], now: float) -> None:
+        self.now = now
+        self._cache, self._counters = cache, counters
+        self._keys = [cache.make_key(key) for key, _ in counters]
+        script = _redis_script(cache)
+        self._pool = script.registered_client.connection_pool
+        self._connection = self._pool.get_connection()
+        try:
+            self._connection.send_command(
+                "EVALSHA", script.sha, len(self._keys), *self._keys, *(t for _, t in counters)
+            )
+        except BaseException:
+            self._release(broken=True)
+            raise
+
+    def result(self) -> list[int]:
+        """Read the counts (the script is loaded and run the slow way if Redis lost it)."""
+        try:
+            reply = self._connection.read_response()
+        except NoScriptError:
+            self._release()
+            return _count_hits_redis(self._cache, self._counters)
+        except BaseException:
+            self._release(broken=True)
+            raise
+        self._release()
+        return [int(n) for n in reply]
+
+    def discard(self) -> None:
+        """Read and drop the reply, and delete the counters: the key was refused."""
+        try:
+            self.result()
+        finally:
+            self._cache.delete_many([key for key, _ in self._counters])
+
+    def _release(self, *, broken: bool = False) -> None:
+        if broken:
+            self._connection.disconnect()
+        self._pool.release(self._connection)
+
+
+def start_key_hits(request: Request, ident: str) -> PendingHits | None:
+    """Send a key's window counters to Redis now, if this request's view will throttle it."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return None  # in-process counting costs no round trip: the throttle counts itself
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    throttles = getattr(view, "throttle_classes", ())
+    if not any(issubclass(t, APIKeyRateThrottle) for t in throttles):
+        return None
+    now = time.time()
+    return PendingHits(
+        cache, window_counters(APIKeyRateThrottle.scope, ident, now, KEY_WINDOWS), now
+    )
+
+
 class WindowedRateThrottle(BaseThrottle):
     """Throttle on fixed-window counters.
 
-    Override `get_ident(request)` (None means "not mine to throttle") and
-    `get_windows(request)`.
+    Override `get_ident(request)` (None means "not mine to throttle"),
+    `get_windows(request)`, and `counted_hits(request, windows)` when the counts were taken
+    earlier in the request.
     """
 
     scope = "base"
@@ -108,19 +189,19 @@ class WindowedRateThrottle(BaseThrottle):
     def get_windows(self, request: Request) -> list[Window]:
         raise NotImplementedError
 
+    def counted_hits(self, request: Request, windows: list[Window]) -> tuple[float, list[int]]:
+        """Count this request in each window; return the time counted at and the counts."""
+        now = time.time()
+        seconds = tuple(w.seconds for w in windows)
+        return now, count_hits(window_counters(self.scope, self.get_ident(request), now, seconds))
+
     def allow_request(self, request: Request, view: APIView) -> bool:
-        ident = self.get_ident(request)
-        if ident is None:
+        if self.get_ident(request) is None:
             return True
         windows = [w for w in self.get_windows(request) if w.limit]
         if not windows:
             return True
-        now = time.time()
-        counters = [
-            (f"rl:{self.scope}:{ident}:{w.seconds}:{int(now // w.seconds)}", w.seconds + 1)
-            for w in windows
-        ]
-        counts = count_hits(counters)
+        now, counts = self.counted_hits(request, windows)
         self._wait = 0.0
         for window, count in zip(windows, counts, strict=True):
             if count > window.limit:
@@ -139,7 +220,7 @@ class APIKeyRateThrottle(WindowedRateThrottle):
 
     def get_ident(self, request: Request) -> str | None:
         auth = getattr(request, "auth", None)
-        return str(auth.pk) if isinstance(auth, APIKey) else None
+        return counter_ident(auth.hashed_key) if isinstance(auth, APIKey) else None
 
     def get_windows(self, request: Request) -> list[Window]:
         key: APIKey = request.auth
@@ -147,6 +228,20 @@ class APIKeyRateThrottle(WindowedRateThrottle):
             Window(60, key.rate_limit_per_minute or settings.APIKEYS_RATE_PER_MINUTE),
             Window(3600, key.rate_limit_per_hour or settings.APIKEYS_RATE_PER_HOUR),
         ]
+
+    def counted_hits(self, request: Request, windows: list[Window]) -> tuple[float, list[int]]:
+        early = getattr(request.auth, "rate_hits", None)
+        if early is None:
+            return super().counted_hits(request, windows)
+        # Counted during authentication, for every window in KEY_WINDOWS.
+        now, counts = early
+        by_seconds = dict(zip(KEY_WINDOWS, counts, strict=True))
+        return now, [by_seconds[w.seconds] for w in windows]
+
+
+def counter_ident(digest: str) -> str:
+    """Name a key's counters by a fragment of its HMAC digest, which only its holder has."""
+    return digest[:24]
 
 
 class UserRateThrottle(WindowedRateThrottle):

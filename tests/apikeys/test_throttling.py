@@ -78,3 +78,33 @@ def test_counters_are_exact_when_requests_race():
     minute_counts = sorted(r[0] for r in results)
     assert minute_counts == list(range(1, 201))
     assert cache.get("race-window") == 200
+
+
+def test_a_known_prefix_with_a_wrong_secret_cannot_spend_the_keys_budget(make_key, settings):
+    # The prefix is public (it is listed everywhere); the counters are named by the HMAC of
+    # the whole key, so forged keys with the right prefix and checksum count elsewhere.
+    from apikeys import keys
+
+    settings.APIKEYS_RATE_PER_MINUTE = 2
+    _, raw = make_key(scopes=["records:read"])
+    body = raw[len("kp_live_") : -6]
+    for n in range(5):
+        forged_head = f"kp_live_{body[:8]}{n:0>35}"
+        assert call(forged_head + keys.checksum(forged_head)).status_code == 401
+    assert [call(raw).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_the_counts_taken_during_authentication_are_the_ones_the_throttle_uses(make_key, settings):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("early counting happens with Redis only: runs in CI's Redis pass")
+    settings.APIKEYS_RATE_PER_MINUTE = 3
+    _, raw = make_key(scopes=["records:read"])
+    assert [call(raw).status_code for _ in range(4)] == [200, 200, 200, 429]
+    # One counter per window, each counted once per request.
+    client = caches["default"]._cache.get_client()
+    counters = sorted(client.keys("*rl:key:*"))
+    assert len(counters) == 2
+    assert [int(client.get(k)) for k in counters] == [4, 4]
