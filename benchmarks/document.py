@@ -83,8 +83,11 @@ DESIGN = """\
 - **Rate limits** (`apikeys/throttling.py`): on Redis both windows move in one round trip, a
   server-side script (`INCR` + `EXPIRE NX` per window), on a redis-py client kept per cache
   backend: Django's `RedisCache` builds a new redis-py client object on every call, which
-  cost more than the round trip. Elsewhere each window is one atomic `incr` (`add` only for
-  a window's first hit).
+  cost more than the round trip. The script is sent before the key's SQL lookup and its
+  reply read after it, so the two round trips overlap instead of adding up (the counters are
+  named by the key's HMAC digest, known before the lookup; a public prefix cannot spend
+  another key's budget). Elsewhere each window is one atomic `incr` (`add` only for a
+  window's first hit).
 - **Refusals before I/O**: a malformed key or one with a bad CRC32 checksum is refused by
   `apikeys/keys.py` before any database or cache call.
 - **Nothing is cached between requests**: a revoke, pause, member removal or user
@@ -214,7 +217,7 @@ _FLOOR_NOTE = """\
   converts nothing. On SQLite the windows are two `LocMemCache.incr` calls, each mostly
   Django's memcached-style key validation and pickling; counting both windows in one call
   would need an atomic multi-key increment, which Django's cache API does not offer. On
-  Redis they are one more round trip, which the floors do not make."""
+  Redis they are one more round trip, overlapped with the lookup's, which the floors do not make."""
 
 _SCALE_NOTE = """\
 - **Key count.** The lookup is one unique-index probe per table, so the largest key count
