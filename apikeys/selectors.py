@@ -140,8 +140,8 @@ class _CompiledLookup:
         ]
         # PostgreSQL: the statement as `PREPARE` wants it ($n placeholders, `%%` kept for
         # the client-side formatting of the first call), and the `EXECUTE` arguments.
-        self.prepare: bool = compiler.connection.vendor == "postgresql" and getattr(
-            settings, "APIKEYS_PREPARED_LOOKUP", True
+        self.prepare: bool = (
+            compiler.connection.vendor == "postgresql" and settings.APIKEYS_PREPARED_LOOKUP
         )
         self.prepare_body = pieces[0] + "".join(
             f"${n}{piece}" for n, piece in enumerate(pieces[1:], start=1)

@@ -219,6 +219,9 @@ APIKEYS_RATE_PER_HOUR = env.int("APIKEYS_RATE_PER_HOUR", default=1000)
 APIKEYS_USER_RATE_PER_MINUTE = env.int("APIKEYS_USER_RATE_PER_MINUTE", default=300)
 APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
 APIKEYS_MAX_GRACE_SECONDS = 86400
+# The authentication lookup is prepared once per PostgreSQL connection. Turn this off behind
+# a transaction-mode pooler that does not keep prepared statements (PgBouncer before 1.21).
+APIKEYS_PREPARED_LOOKUP = env.bool("APIKEYS_PREPARED_LOOKUP", default=True)
 APIKEYS_SCOPES = {
     "api_keys:manage": "Create, rotate, pause and revoke this organization's API keys.",
     "organization:read": "Read the organization and its members.",
