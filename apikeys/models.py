@@ -158,6 +158,7 @@ class AuditAction(models.TextChoices):
     KEY_DEFAULT_REMOVED = "api_key.default_removed", "Default removed"
     KEY_ROTATED = "api_key.rotated", "Key rotated"
     KEY_REVOKED = "api_key.revoked", "Key revoked"
+    KEY_RATE_LIMITS_CHANGED = "api_key.rate_limits_changed", "Rate limits changed"
     MEMBER_ADDED = "member.added", "Member added"
     MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
     MEMBER_REMOVED = "member.removed", "Member removed"

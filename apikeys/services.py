@@ -27,7 +27,7 @@ from apikeys.validation import (
     validate_rate,
     validate_scopes,
 )
-from organizations.errors import Conflict, InvalidInput
+from organizations.errors import Conflict, Forbidden, InvalidInput
 from organizations.models import Organization, User
 from organizations.permissions import require_manager, role_in
 
@@ -38,6 +38,7 @@ RESUME_NEEDS_PAUSED = "Only a paused key can be resumed."
 DEFAULT_NEEDS_ACTIVE = "Only an active key can be the default."
 DEFAULT_NOT_ROTATED = "A rotated key is being retired and cannot be the default."
 NOT_DEFAULT = "This key is not the default."
+RATE_LIMITS_STAFF_ONLY = "Only staff can change a key's rate limits."
 ALREADY_ROTATED = "This key has already been rotated; rotate its replacement instead."
 
 
@@ -171,6 +172,37 @@ def api_key_rename(
         actor=actor,
         context=context,
         details={"from": old_name, "to": new_name},
+    )
+
+
+@transaction.atomic
+def api_key_set_rate_limits(
+    *,
+    key: APIKey,
+    actor: User,
+    per_minute: int | None,
+    per_hour: int | None,
+    context: AuditContext = SYSTEM,
+) -> APIKey:
+    """Override (or, with None, restore the default of) a key's rate limits. Staff only.
+
+    Rate limits protect the platform, not only the organization: an owner must not be able
+    to lift their own keys' limits.
+    """
+    if not (actor.is_active and actor.is_staff):
+        raise Forbidden(RATE_LIMITS_STAFF_ONLY)
+    per_minute = validate_rate(per_minute, "rate_limit_per_minute")
+    per_hour = validate_rate(per_hour, "rate_limit_per_hour")
+    key = _lock(key)
+    before = {"per_minute": key.rate_limit_per_minute, "per_hour": key.rate_limit_per_hour}
+    key.rate_limit_per_minute, key.rate_limit_per_hour = per_minute, per_hour
+    return _commit(
+        key,
+        AuditAction.KEY_RATE_LIMITS_CHANGED,
+        fields=("rate_limit_per_minute", "rate_limit_per_hour"),
+        actor=actor,
+        context=context,
+        details={"from": before, "to": {"per_minute": per_minute, "per_hour": per_hour}},
     )
 
 

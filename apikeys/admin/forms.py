@@ -61,11 +61,11 @@ class APIKeyCreateForm(forms.Form):
 
 
 class APIKeyChangeForm(forms.ModelForm):
-    """Edit the name only; the admin saves it through `api_key_rename`."""
+    """Edit the name and the rate limits; the admin saves them through the services."""
 
     class Meta:
         model = APIKey
-        fields = ("name",)
+        fields = ("name", "rate_limit_per_minute", "rate_limit_per_hour")
 
     def clean_name(self) -> str:
         try:

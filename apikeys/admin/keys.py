@@ -38,7 +38,7 @@ KEY_NO_LONGER_SHOWN = (
     "This key can no longer be shown: its plaintext is displayed only once, right after "
     "it is created. If it was lost, revoke the key and create a new one."
 )
-RENAME_REFUSED = "The name was not changed: {message}"
+CHANGE_REFUSED = "The change was not saved: {message}"
 ACTION_DONE = {
     "revoke": "Revoked {count} API key(s).",
     "pause": "Paused {count} API key(s).",
@@ -74,6 +74,7 @@ _CHANGE_FIELDS = (
         {"fields": ("rate_limit_per_minute", "rate_limit_per_hour", "hash_version")},
     ),
 )
+_EDITABLE = ("name", "rate_limit_per_minute", "rate_limit_per_hour")
 _ADD_FIELDS = (
     (None, {"fields": ("organization", "created_by", "name", "mode", "scopes", "expires_at")}),
 )
@@ -106,7 +107,7 @@ class APIKeyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None) -> list[str]:
         fields = [name for _, options in _CHANGE_FIELDS for name in options["fields"]]
-        return [name for name in fields if name != "name"]
+        return [name for name in fields if name not in _EDITABLE]
 
     @admin.display(description="Status", ordering="status")
     def status_display(self, key: APIKey) -> SafeString:
@@ -220,21 +221,28 @@ class APIKeyAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
 
-    # Changing: the name only, through api_key_rename -----------------------------------
+    # Changing: the name and the rate limits, through the services ---------------------
 
     def save_model(self, request: HttpRequest, obj: APIKey, form: Any, change: bool) -> None:
-        if not change or "name" not in form.changed_data:
+        if not change:
             return
+        context, data = AuditContext.from_request(request), form.cleaned_data
         try:
-            services.api_key_rename(
-                key=obj,
-                actor=request.user,
-                name=form.cleaned_data["name"],
-                context=AuditContext.from_request(request),
-            )
+            if "name" in form.changed_data:
+                services.api_key_rename(
+                    key=obj, actor=request.user, name=data["name"], context=context
+                )
+            if {"rate_limit_per_minute", "rate_limit_per_hour"} & set(form.changed_data):
+                services.api_key_set_rate_limits(
+                    key=obj,
+                    actor=request.user,
+                    per_minute=data["rate_limit_per_minute"],
+                    per_hour=data["rate_limit_per_hour"],
+                    context=context,
+                )
         except DomainError as error:
             self.message_user(
-                request, RENAME_REFUSED.format(message=error.message), level=messages.ERROR
+                request, CHANGE_REFUSED.format(message=error.message), level=messages.ERROR
             )
 
     # Actions: one service call per key -------------------------------------------------

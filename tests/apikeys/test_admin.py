@@ -311,3 +311,18 @@ def test_staff_allowed_to_change_keys_pause_them_as_themselves(client, staff, ma
 
     assert refreshed(key).status == KeyStatus.PAUSED
     assert AuditEvent.objects.get(action=AuditAction.KEY_PAUSED).actor == staff
+
+
+def test_staff_override_a_keys_rate_limits_through_the_audited_service(root_client, make_key):
+    key, _ = make_key(name="Busy sync")
+
+    response = root_client.post(
+        change_url(key), {"name": "Busy sync", "rate_limit_per_minute": "5"}
+    )
+
+    assert response.status_code == 302
+    after = refreshed(key)
+    assert (after.rate_limit_per_minute, after.rate_limit_per_hour) == (5, None)
+    event = AuditEvent.objects.get(action=AuditAction.KEY_RATE_LIMITS_CHANGED)
+    assert event.details["to"] == {"per_minute": 5, "per_hour": None}
+    assert not AuditEvent.objects.filter(action=AuditAction.KEY_RENAMED).exists()

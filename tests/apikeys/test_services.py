@@ -400,3 +400,33 @@ def test_a_key_cannot_act_as_someone_outside_the_organization(org, owner, outsid
     with pytest.raises(InvalidInput, match=validation.CREATOR_NOT_MEMBER):
         services.api_key_create(organization=org, actor=owner, name="x", created_by=outsider)
     assert not APIKey.objects.exists()
+
+
+def test_staff_override_a_keys_rate_limits_and_none_restores_the_default(make_key, staff):
+    key, _ = make_key()
+    services.api_key_set_rate_limits(key=key, actor=staff, per_minute=10, per_hour=None)
+    key.refresh_from_db()
+    assert (key.rate_limit_per_minute, key.rate_limit_per_hour) == (10, None)
+    event = AuditEvent.objects.get(action=AuditAction.KEY_RATE_LIMITS_CHANGED)
+    assert event.details == {
+        "from": {"per_minute": None, "per_hour": None},
+        "to": {"per_minute": 10, "per_hour": None},
+    }
+    services.api_key_set_rate_limits(key=key, actor=staff, per_minute=None, per_hour=None)
+    key.refresh_from_db()
+    assert key.rate_limit_per_minute is None
+
+
+def test_owners_cannot_lift_their_own_keys_rate_limits(make_key, owner):
+    key, _ = make_key()
+    with pytest.raises(Forbidden, match=services.RATE_LIMITS_STAFF_ONLY):
+        services.api_key_set_rate_limits(key=key, actor=owner, per_minute=10**6, per_hour=None)
+    key.refresh_from_db()
+    assert key.rate_limit_per_minute is None
+
+
+@pytest.mark.parametrize("limit", [0, -5, "10", True])
+def test_rate_limits_must_be_positive_whole_numbers(make_key, staff, limit):
+    key, _ = make_key()
+    with pytest.raises(InvalidInput, match=validation.RATE_LIMIT_INVALID):
+        services.api_key_set_rate_limits(key=key, actor=staff, per_minute=limit, per_hour=None)
