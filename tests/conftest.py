@@ -54,6 +54,18 @@ def staff(db):
 
 
 @pytest.fixture
+def superuser(db):
+    return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def root_client(client, superuser):
+    """Django's test client signed in as a superuser (the admin's tests)."""
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
 def outsider(other_org):
     return _member(other_org, Role.OWNER, "outsider@example.com")
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apikeys import services, validation
 from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
-from tests.factories import APIKeyFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import APIKeyFactory, MembershipFactory, OrganizationFactory
 
 CHANGELIST = reverse("admin:apikeys_apikey_changelist")
 ADD = reverse("admin:apikeys_apikey_add")
@@ -22,17 +22,6 @@ ADD = reverse("admin:apikeys_apikey_add")
 
 def change_url(key):
     return reverse("admin:apikeys_apikey_change", args=[key.pk])
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def root_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def staff_with(staff, *codenames):

@@ -14,21 +14,9 @@ from apikeys.admin.keys import KEY_NO_LONGER_SHOWN, KEY_SHOWN_ONCE
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.models import APIKey, AuditAction, AuditEvent
 from apikeys.validation import CREATOR_NOT_MEMBER
-from tests.factories import UserFactory
 
 ADD = reverse("admin:apikeys_apikey_add")
 KEY_PATTERN = re.compile(r"kp_(?:live|test)_[0-9A-Za-z]{49}")
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def root_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def messages_of(response):

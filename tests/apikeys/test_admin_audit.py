@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import AuditAction, AuditEvent
-from tests.factories import UserFactory
 
 AUDIT_LIST = reverse("admin:apikeys_auditevent_changelist")
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def root_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def listed(client, **query):

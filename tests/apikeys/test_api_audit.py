@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from apikeys import services
 from apikeys.api.serializers.audit import SINCE_AFTER_UNTIL
@@ -14,16 +13,11 @@ from apikeys.api.views.base import ORGANIZATION_REQUIRED
 from apikeys.models import AuditAction, AuditEvent
 from apikeys.permissions import MISSING_SCOPE
 from organizations.permissions import NOT_A_MANAGER
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
 EVENTS = "/api/audit-events/"
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def events_of(client, org, query=""):

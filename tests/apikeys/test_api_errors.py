@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from apikeys.api.negotiation import FORMAT_UNSUPPORTED
 from apikeys.authentication import CONFLICTING_KEYS, KEY_IN_URL
 from apikeys.models import APIKey
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,6 @@ urlpatterns = [
     path("api/", include("apikeys.api.urls")),
 ]
 handler500 = "portal.errors.server_error"
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def assert_json_error(response, status: int) -> dict:

@@ -13,14 +13,9 @@ from apikeys.authentication import KEY_PAUSED, KEY_REVOKED
 from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
 from apikeys.permissions import MISSING_SCOPE
 from organizations.permissions import NOT_A_MANAGER
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def with_key(raw: str) -> APIClient:

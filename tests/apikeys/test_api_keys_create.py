@@ -11,27 +11,9 @@ from apikeys.api.views.base import ORGANIZATION_REQUIRED
 from apikeys.models import APIKey
 from apikeys.permissions import MISSING_SCOPE, NOT_ORGANIZATION_MEMBER, WRONG_ORGANIZATION
 from organizations.permissions import NOT_A_MANAGER
+from tests.helpers import KEYS, detail, signed_in
 
 pytestmark = pytest.mark.django_db
-
-KEYS = "/api/api-keys/"
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def detail(key) -> str:
-    return f"{KEYS}{key.pk}/"
-
-
-@pytest.fixture(params=["owner", "admin", "staff"])
-def manager(request, owner):
-    """Each kind of user who may manage the organization's keys."""
-    return request.getfixturevalue(request.param)
-
 
 # Create ---------------------------------------------------------------------------------
 

@@ -13,16 +13,11 @@ from apikeys.authentication import INVALID_KEY, KEY_EXPIRED, KEY_PAUSED, KEY_REV
 from apikeys.models import APIKey
 from organizations.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
 ME = "/api/auth/me/"
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def test_a_key_learns_its_user_organization_and_key(key_client, owner, org):

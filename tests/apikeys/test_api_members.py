@@ -15,14 +15,9 @@ from organizations import services
 from organizations.models import Membership, Role
 from organizations.permissions import LAST_OWNER, NOT_A_MANAGER, ONLY_OWNERS_GRANT_OWNER
 from tests.factories import OrganizationFactory, UserFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def members_url(org) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from apikeys import services
 from apikeys.api.views.users import USER_NOT_FOUND
@@ -11,14 +10,9 @@ from apikeys.permissions import MISSING_SCOPE
 from organizations import services as org_services
 from organizations.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def keys_of(user) -> str:

@@ -14,16 +14,11 @@ from apikeys.models import APIKey, AuditEvent, KeyStatus
 from apikeys.views import key_actions
 from apikeys.views.keys import OLD_KEY_GRACE, OLD_KEY_REVOKED
 from tests.factories import APIKeyFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
 SIMPLE = ["pause", "resume", "set-default", "remove-default"]
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(name: str, key: APIKey) -> str:

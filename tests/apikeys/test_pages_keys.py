@@ -16,14 +16,9 @@ from apikeys import forms, services, validation
 from apikeys.models import APIKey, AuditEvent, KeyStatus
 from apikeys.views.keys import KEY_GONE, KEY_SHOWN_ONCE
 from tests.factories import APIKeyFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def valid_form(**overrides) -> dict:

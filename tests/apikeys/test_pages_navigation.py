@@ -11,14 +11,9 @@ from apikeys.views.common import CURRENT_ORGANIZATION_SESSION_KEY
 from apikeys.views.navigation import SWITCH_REFUSED
 from organizations.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def org_pages(org) -> list[str]:

@@ -19,17 +19,6 @@ ORG_ADD = reverse("admin:organizations_organization_add")
 USER_ADD = reverse("admin:organizations_user_add")
 
 
-@pytest.fixture
-def superuser(db):
-    return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def root_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def org_url(org, view="change"):
     return reverse(f"admin:organizations_organization_{view}", args=[org.pk])
 

@@ -12,14 +12,9 @@ from apikeys.views import members as member_views
 from organizations import permissions, services
 from organizations.models import Membership, Role
 from tests.factories import UserFactory
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def shown_after(client: Client, response) -> list[str]:
