@@ -1,0 +1,102 @@
+"""What every lifecycle service shares: row locks, the commit with its audit event, the
+transition refusals and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from apikeys import conf, keys
+from apikeys.audit import AuditContext, record
+from apikeys.models import EXPIRED, APIKey, AuditAction, KeyStatus
+from organizations.errors import Conflict
+from organizations.models import Organization, User
+from organizations.permissions import require_manager
+
+ALREADY_REVOKED = "This key is revoked; revocation cannot be undone."
+ALREADY_EXPIRED = "This key has expired."
+PAUSE_NEEDS_ACTIVE = "Only an active key can be paused."
+RESUME_NEEDS_PAUSED = "Only a paused key can be resumed."
+DEFAULT_NEEDS_ACTIVE = "Only an active key can be the default."
+DEFAULT_NOT_ROTATED = "A rotated key is being retired and cannot be the default."
+NOT_DEFAULT = "This key is not the default."
+RATE_LIMITS_STAFF_ONLY = "Only staff can change a key's rate limits."
+ALREADY_ROTATED = "This key has already been rotated; rotate its replacement instead."
+
+
+# Helpers -------------------------------------------------------------------------------
+
+
+def lock(key: APIKey) -> APIKey:
+    """Re-read the key under a row lock: every decision is made on the committed state."""
+    return APIKey.objects.select_for_update().select_related("organization").get(pk=key.pk)
+
+
+def lock_organization(organization_id: object) -> None:
+    # Default changes lock the organization row so that concurrent set-default calls
+    # serialize: each one then clears the default the previous one committed.
+    Organization.objects.select_for_update().only("id").get(pk=organization_id)
+
+
+def new_key_material(mode: str) -> tuple[str, str, str]:
+    brand = conf.brand()
+    for _ in range(5):
+        raw, prefix = keys.generate(brand, mode)
+        if not APIKey.objects.filter(prefix=prefix).exists():
+            break
+    # The unique constraint on prefix still guards the (astronomically unlikely) race.
+    return raw, prefix, keys.digest(raw, conf.pepper())
+
+
+def locked_for(key: APIKey, actor: User) -> APIKey:
+    """Check the actor's role, then re-read the key under a row lock."""
+    require_manager(actor, key.organization_id)
+    return lock(key)
+
+
+def commit(
+    key: APIKey,
+    action: AuditAction,
+    *,
+    fields: tuple[str, ...],
+    actor: User,
+    context: AuditContext,
+    details: dict[str, object] | None = None,
+) -> APIKey:
+    """Save the changed fields and append the audit event in the same transaction."""
+    key.save(update_fields=list(fields))
+    record(
+        action,
+        actor=actor,
+        organization=key.organization,
+        api_key=key,
+        context=context,
+        details=details,
+    )
+    return key
+
+
+def refuse_unless(key: APIKey, wanted: KeyStatus, message: str) -> None:
+    status = key.effective_status()
+    if status == wanted:
+        return
+    if status == KeyStatus.REVOKED:
+        raise Conflict(ALREADY_REVOKED)
+    if status == EXPIRED:
+        raise Conflict(ALREADY_EXPIRED)
+    raise Conflict(message)
+
+
+REVOKE_FIELDS = ("status", "revoked_at", "revoked_by", "is_default")
+
+
+def mark_revoked(key: APIKey, *, actor: User, now: datetime) -> None:
+    key.status, key.revoked_at, key.revoked_by, key.is_default = (
+        KeyStatus.REVOKED,
+        now,
+        actor,
+        False,
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,93 @@
+"""Rotate a key: a replacement now, the old key revoked at once or after a grace period."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import keys
+from apikeys.audit import SYSTEM, AuditContext, record
+from apikeys.models import APIKey, AuditAction, KeyStatus
+from apikeys.services._common import (
+    ALREADY_EXPIRED,
+    ALREADY_REVOKED,
+    ALREADY_ROTATED,
+    REVOKE_FIELDS,
+    iso,
+    lock,
+    lock_organization,
+    mark_revoked,
+    new_key_material,
+)
+from apikeys.validation import validate_grace
+from organizations.errors import Conflict
+from organizations.models import User
+from organizations.permissions import require_manager
+
+
+@transaction.atomic
+def api_key_rotate(
+    *,
+    key: APIKey,
+    actor: User,
+    grace_period_seconds: int | None = None,
+    context: AuditContext = SYSTEM,
+) -> tuple[APIKey, str]:
+    """Replace a key with a new one carrying the same name, mode, scopes, expiry and default.
+
+    Without a grace period the old key is revoked at once; with one (up to 24 hours) it keeps
+    working until the grace period ends, so deployments can switch over without downtime.
+    Returns `(new_key, plaintext)`.
+    """
+    grace = validate_grace(grace_period_seconds)
+    require_manager(actor, key.organization_id)
+    lock_organization(key.organization_id)
+    old = lock(key)
+    now = timezone.now()
+    if old.status == KeyStatus.REVOKED:
+        raise Conflict(ALREADY_REVOKED)
+    if old.is_rotated:
+        raise Conflict(ALREADY_ROTATED)
+    if old.is_expired(now):
+        raise Conflict(ALREADY_EXPIRED)
+    was_default, original_expiry = old.is_default, old.expires_at
+    raw, prefix, hashed = new_key_material(old.mode)
+    old.rotated_at, old.is_default = now, False
+    if grace:
+        grace_end = now + timedelta(seconds=grace)
+        old.expires_at = min(original_expiry, grace_end) if original_expiry else grace_end
+        old.save(update_fields=["rotated_at", "is_default", "expires_at"])
+    else:
+        mark_revoked(old, actor=actor, now=now)
+        old.save(update_fields=["rotated_at", *REVOKE_FIELDS])
+    new = APIKey.objects.create(
+        organization=old.organization,
+        created_by=actor,
+        name=old.name,
+        mode=old.mode,
+        prefix=prefix,
+        hashed_key=hashed,
+        hash_version=keys.HASH_VERSION,
+        scopes=list(old.scopes),
+        expires_at=original_expiry,
+        is_default=was_default,
+        created_at=now,
+        rotated_from=old,
+        rate_limit_per_minute=old.rate_limit_per_minute,
+        rate_limit_per_hour=old.rate_limit_per_hour,
+    )
+    record(
+        AuditAction.KEY_ROTATED,
+        actor=actor,
+        organization=old.organization,
+        api_key=old,
+        context=context,
+        details={
+            "new_key": prefix,
+            "grace_period_seconds": grace,
+            "old_key_valid_until": iso(old.expires_at if grace else now),
+        },
+    )
+    return new, raw

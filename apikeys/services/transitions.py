@@ -1,0 +1,151 @@
+"""Change an existing key: rename, limits, pause and resume, default, revoke."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys.audit import SYSTEM, AuditContext
+from apikeys.models import APIKey, AuditAction, KeyStatus
+from apikeys.services._common import (
+    ALREADY_REVOKED,
+    DEFAULT_NEEDS_ACTIVE,
+    DEFAULT_NOT_ROTATED,
+    NOT_DEFAULT,
+    PAUSE_NEEDS_ACTIVE,
+    RATE_LIMITS_STAFF_ONLY,
+    RESUME_NEEDS_PAUSED,
+    REVOKE_FIELDS,
+    commit,
+    lock,
+    lock_organization,
+    locked_for,
+    mark_revoked,
+    refuse_unless,
+)
+from apikeys.validation import validate_name, validate_rate
+from organizations.errors import Conflict, Forbidden
+from organizations.models import User
+from organizations.permissions import require_manager
+
+
+@transaction.atomic
+def api_key_rename(
+    *, key: APIKey, actor: User, name: str, context: AuditContext = SYSTEM
+) -> APIKey:
+    """Give a key a new name (allowed in any state: a revoked key keeps its history)."""
+    new_name = validate_name(name)
+    key = locked_for(key, actor)
+    old_name, key.name = key.name, new_name
+    return commit(
+        key,
+        AuditAction.KEY_RENAMED,
+        fields=("name",),
+        actor=actor,
+        context=context,
+        details={"from": old_name, "to": new_name},
+    )
+
+
+@transaction.atomic
+def api_key_set_rate_limits(
+    *,
+    key: APIKey,
+    actor: User,
+    per_minute: int | None,
+    per_hour: int | None,
+    context: AuditContext = SYSTEM,
+) -> APIKey:
+    """Override (or, with None, restore the default of) a key's rate limits. Staff only.
+
+    Rate limits protect the platform, not only the organization: an owner must not be able
+    to lift their own keys' limits.
+    """
+    if not (actor.is_active and actor.is_staff):
+        raise Forbidden(RATE_LIMITS_STAFF_ONLY)
+    per_minute = validate_rate(per_minute, "rate_limit_per_minute")
+    per_hour = validate_rate(per_hour, "rate_limit_per_hour")
+    key = lock(key)
+    before = {"per_minute": key.rate_limit_per_minute, "per_hour": key.rate_limit_per_hour}
+    key.rate_limit_per_minute, key.rate_limit_per_hour = per_minute, per_hour
+    return commit(
+        key,
+        AuditAction.KEY_RATE_LIMITS_CHANGED,
+        fields=("rate_limit_per_minute", "rate_limit_per_hour"),
+        actor=actor,
+        context=context,
+        details={"from": before, "to": {"per_minute": per_minute, "per_hour": per_hour}},
+    )
+
+
+@transaction.atomic
+def api_key_pause(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Stop an active key from authenticating until it is resumed; clears its default."""
+    key = locked_for(key, actor)
+    refuse_unless(key, KeyStatus.ACTIVE, PAUSE_NEEDS_ACTIVE)
+    key.status, key.paused_at, key.is_default = KeyStatus.PAUSED, timezone.now(), False
+    return commit(
+        key,
+        AuditAction.KEY_PAUSED,
+        fields=("status", "paused_at", "is_default"),
+        actor=actor,
+        context=context,
+    )
+
+
+@transaction.atomic
+def api_key_resume(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Let a paused key authenticate again (never an expired or revoked one)."""
+    key = locked_for(key, actor)
+    refuse_unless(key, KeyStatus.PAUSED, RESUME_NEEDS_PAUSED)
+    key.status, key.paused_at = KeyStatus.ACTIVE, None
+    return commit(
+        key, AuditAction.KEY_RESUMED, fields=("status", "paused_at"), actor=actor, context=context
+    )
+
+
+@transaction.atomic
+def api_key_set_default(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Make an active key the organization's default, clearing the previous default."""
+    require_manager(actor, key.organization_id)
+    lock_organization(key.organization_id)
+    key = lock(key)
+    refuse_unless(key, KeyStatus.ACTIVE, DEFAULT_NEEDS_ACTIVE)
+    if key.is_rotated:
+        raise Conflict(DEFAULT_NOT_ROTATED)
+    if key.is_default:
+        return key
+    others = APIKey.objects.filter(organization_id=key.organization_id, is_default=True)
+    previous = others.values_list("prefix", flat=True).first()
+    others.update(is_default=False)
+    key.is_default = True
+    return commit(
+        key,
+        AuditAction.KEY_DEFAULT_SET,
+        fields=("is_default",),
+        actor=actor,
+        context=context,
+        details={"previous_default": previous},
+    )
+
+
+@transaction.atomic
+def api_key_remove_default(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Clear a key's default flag."""
+    key = locked_for(key, actor)
+    if not key.is_default:
+        raise Conflict(NOT_DEFAULT)
+    key.is_default = False
+    return commit(
+        key, AuditAction.KEY_DEFAULT_REMOVED, fields=("is_default",), actor=actor, context=context
+    )
+
+
+@transaction.atomic
+def api_key_revoke(*, key: APIKey, actor: User, context: AuditContext = SYSTEM) -> APIKey:
+    """Revoke a key for good, from any state; the very next request with it is refused."""
+    key = locked_for(key, actor)
+    if key.status == KeyStatus.REVOKED:
+        raise Conflict(ALREADY_REVOKED)
+    mark_revoked(key, actor=actor, now=timezone.now())
+    return commit(key, AuditAction.KEY_REVOKED, fields=REVOKE_FIELDS, actor=actor, context=context)
