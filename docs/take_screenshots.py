@@ -21,16 +21,11 @@ from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Run as a script from anywhere: make the project importable first.
+sys.path.insert(0, str(BASE_DIR))
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 OUTPUT = BASE_DIR / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OWNER_EMAIL = "dr.rivera@happypaws.example"
 PASSWORD = "screenshot-demo-password"  # noqa: S105 - a throwaway account in a throwaway DB
 VIEWPORT = {"width": 1360, "height": 820}
@@ -143,7 +138,6 @@ def main() -> int:
     os.environ.update(env)
     for name in ("REDIS_URL", "PYTEST_VERSION"):
         os.environ.pop(name, None)
-    sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()

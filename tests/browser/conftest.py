@@ -15,15 +15,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 TIMEOUT_MS = 15_000
 
