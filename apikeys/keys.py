@@ -120,9 +120,9 @@ def _digest_v1(raw: str, pepper: bytes) -> str:
 _DIGESTERS = {1: _digest_v1}
 
 
-def digest(raw: str, pepper: bytes, version: int = HASH_VERSION) -> str:
-    """Return the stored digest of `raw` under the scheme `version`."""
-    return _DIGESTERS[version](raw, pepper)
+def digest(raw: str, pepper: bytes, version: int | None = None) -> str:
+    """Return the stored digest of `raw` under the scheme `version` (default: the current)."""
+    return _DIGESTERS[HASH_VERSION if version is None else version](raw, pepper)
 
 
 def verify(raw: str, stored: str, version: int, pepper: bytes) -> bool:

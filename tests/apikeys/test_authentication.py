@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from apikeys import authentication as auth
-from apikeys import services
+from apikeys import conf, services
 from apikeys.models import APIKey, KeyStatus
 from apikeys.permissions import MISSING_SCOPE, WRONG_ORGANIZATION
 from organizations import services as org_services
@@ -237,3 +237,45 @@ def test_arbitrary_header_values_never_cause_a_server_error(key_and_raw, header,
         return  # the test client itself refuses header values with newlines
     assert response.status_code in (200, 400, 401, 403)
     assert APIKey.objects.get(pk=key_and_raw[0].pk).status == KeyStatus.ACTIVE
+
+
+def test_keys_hashed_under_an_older_scheme_keep_working_after_a_new_one_ships(
+    key_and_raw, monkeypatch
+):
+    # A future scheme (here: a different HMAC label) becomes the default for new keys;
+    # rows keep their version, so existing keys still authenticate.
+    import hashlib
+    import hmac as hmac_module
+
+    from apikeys import keys
+
+    key, raw = key_and_raw
+    assert key.hash_version == 1
+    monkeypatch.setitem(
+        keys._DIGESTERS,
+        2,
+        lambda r, p: hmac_module.new(p, b"v2:" + r.encode(), hashlib.sha256).hexdigest(),
+    )
+    monkeypatch.setattr(keys, "HASH_VERSION", 2)
+    assert get({"X-API-Key": raw}).status_code == 200
+    new_key, new_raw = services.api_key_create(
+        organization=key.organization, actor=key.created_by, name="new", scopes=["records:read"]
+    )
+    assert new_key.hash_version == 2
+    assert new_key.hashed_key == keys._DIGESTERS[2](new_raw, conf.pepper())
+    assert get({"X-API-Key": new_raw}).status_code == 200
+
+
+def test_changing_the_pepper_invalidates_every_key(key_and_raw, settings):
+    _, raw = key_and_raw
+    settings.APIKEYS_PEPPER = "a-new-pepper-from-the-environment"
+    assert_refused(get({"X-API-Key": raw}), auth.INVALID_KEY)
+
+
+def test_the_brand_is_a_setting(make_key, settings):
+    settings.APIKEYS_BRAND = "nxvet"
+    key, raw = make_key(scopes=["records:read"])
+    assert raw.startswith("nxvet_live_") and key.prefix.startswith("nxvet_live_")
+    assert get({"Authorization": f"Bearer {raw}"}).status_code == 200
+    settings.APIKEYS_BRAND = "kp"
+    assert_refused(get({"Authorization": f"Bearer {raw}"}), auth.INVALID_KEY)
