@@ -14,27 +14,23 @@ from django.db import connections, router
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from apikeys.models import APIKey, AuditEvent
-from organizations.models import Membership, Organization, Role, User
+from organizations.models import Membership, Organization, User
+from organizations.permissions import organizations_filter
 
 # Selectors for lists ------------------------------------------------------------------
 
 
 def api_keys_visible_to(user: User) -> QuerySet[APIKey]:
     """Keys in the organizations `user` belongs to (staff: every organization)."""
-    qs = APIKey.objects.select_related("organization", "created_by")
-    if user.is_staff:
-        return qs
-    return qs.filter(organization__memberships__user=user)
+    return APIKey.objects.select_related("organization", "created_by").filter(
+        organizations_filter(user, field="organization_id")
+    )
 
 
 def api_keys_manageable_by(user: User) -> QuerySet[APIKey]:
     """Keys in the organizations where `user` is an owner or admin (staff: all)."""
-    qs = APIKey.objects.select_related("organization", "created_by")
-    if user.is_staff:
-        return qs
-    return qs.filter(
-        organization__memberships__user=user,
-        organization__memberships__role__in=[Role.OWNER, Role.ADMIN],
+    return APIKey.objects.select_related("organization", "created_by").filter(
+        organizations_filter(user, manage=True, field="organization_id")
     )
 
 

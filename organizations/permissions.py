@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from organizations.errors import Conflict, Forbidden
 from organizations.models import Membership, Role
 
@@ -50,6 +52,18 @@ def role_in(user: User, organization: Organization | object) -> Role | None:
         .first()
     )
     return resolve_role(user, membership_role)
+
+
+def organizations_filter(user: User, *, manage: bool = False, field: str = "pk") -> Q:
+    """The queryset form of these rules: a filter on `field` (a path to an organization id)
+    keeping the organizations `user` may read, or with `manage` may manage."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_staff:
+        return Q()
+    roles = MANAGER_ROLES if manage else set(Role)
+    member_of = Membership.objects.filter(user=user, role__in=roles).values("organization_id")
+    return Q(**{f"{field}__in": member_of})
 
 
 def is_manager_role(role: Role | str | None) -> bool:

@@ -89,3 +89,26 @@ def test_refused_membership_changes(actor, current, new, owners, error):
 )
 def test_allowed_membership_changes(actor, current, new, owners):
     rules.check_membership_change(actor_role=actor, current=current, new=new, owner_count=owners)
+
+
+def test_the_queryset_form_of_the_rules_agrees_with_the_role_function(
+    org, other_org, owner, admin, member, staff, outsider
+):
+    from organizations.models import Organization
+
+    def readable(user):
+        return set(Organization.objects.filter(rules.organizations_filter(user)))
+
+    def managed(user):
+        return set(Organization.objects.filter(rules.organizations_filter(user, manage=True)))
+
+    assert readable(member) == {org} and managed(member) == set()
+    assert readable(admin) == managed(admin) == {org}
+    assert readable(staff) == managed(staff) == {org, other_org}
+    assert readable(outsider) == managed(outsider) == {other_org}
+    for user in (owner, admin, member, staff, outsider):
+        for organization in (org, other_org):
+            assert (organization in readable(user)) == rules.can_view(user, organization)
+            assert (organization in managed(user)) == rules.can_manage(user, organization)
+    owner.is_active = False
+    assert readable(owner) == set()

@@ -25,7 +25,7 @@ from apikeys.api.views.base import audit_context
 from apikeys.permissions import request_key
 from organizations import services
 from organizations.models import Membership, Organization
-from organizations.permissions import resolve_role
+from organizations.permissions import organizations_filter, resolve_role
 
 ORGANIZATION_NOT_FOUND = "No organization with this id among yours."
 MEMBER_NOT_FOUND = "That user is not a member of this organization."
@@ -37,9 +37,7 @@ def organizations_visible(request: Request) -> QuerySet[Organization]:
     key = request_key(request)
     if key is not None:
         return queryset.filter(pk=key.organization_id)
-    if request.user.is_staff:
-        return queryset
-    return queryset.filter(memberships__user=request.user)
+    return queryset.filter(organizations_filter(request.user))
 
 
 def with_roles(request: Request, organizations: list[Organization]) -> list[Organization]:
