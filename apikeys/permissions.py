@@ -6,6 +6,7 @@ add only what is specific to keys: a key is bound to one organization, and holds
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from apikeys.models import APIKey
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
-from organizations.permissions import can_view, is_manager_role, role_in
+from organizations.permissions import is_manager_role, role_in
 
 WRONG_ORGANIZATION = "This API key does not have access to this organization"
 MISSING_SCOPE = "This API key does not have the required scope: {scope}"
@@ -59,28 +60,42 @@ def organization_role(request: Request, organization_id: object) -> object:
     return role_in(request.user, organization_id)
 
 
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """Return `value` as a UUID (any spelling Python accepts), or None when it is not one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def no_access_message(request: Request) -> str:
+    """The 403 message for an organization outside the caller's reach."""
+    return WRONG_ORGANIZATION if request_key(request) is not None else NOT_ORGANIZATION_MEMBER
+
+
 class HasOrganizationAccess(BasePermission):
     """Allow a request only in the organization it names, if the caller belongs to it.
 
     A key naming another organization gets 403 "This API key does not have access to this
-    organization"; a request naming none passes (the view scopes its own queries).
+    organization"; a request naming none passes (the view scopes its own queries). An id
+    that is not a UUID names no organization the caller has: refused, unless
+    `allow_malformed` lets the view's own validation answer it with a 400.
     """
 
     message = WRONG_ORGANIZATION
+    allow_malformed = False
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        organization_id = requested_organization_id(request, view)
-        if organization_id is None:
+        named = requested_organization_id(request, view)
+        if named is None:
             return True
-        key = request_key(request)
-        if key is not None:
-            self.message = WRONG_ORGANIZATION
-            return str(key.organization_id) == organization_id
-        self.message = NOT_ORGANIZATION_MEMBER
-        try:
-            return can_view(request.user, organization_id)
-        except Exception:  # a malformed id: no organization can match it
-            return False
+        self.message = no_access_message(request)
+        organization_id = parse_uuid(named)
+        if organization_id is None:
+            return self.allow_malformed
+        return organization_role(request, organization_id) is not None
 
 
 class HasScopes(BasePermission):

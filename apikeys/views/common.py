@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from apikeys import show_once
+from apikeys.permissions import parse_uuid
 from organizations.models import Organization, Role, User
 from organizations.permissions import NOT_A_MANAGER, is_manager_role, role_in
 
@@ -59,13 +60,6 @@ def require_manager_page(access: OrganizationAccess) -> None:
 def user_organizations(user: User) -> QuerySet[Organization]:
     """The organizations `user` belongs to, by name: what the switcher lists."""
     return Organization.objects.filter(memberships__user=user).order_by("name", "id")
-
-
-def parse_uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def current_organization(request: HttpRequest) -> Organization | None:

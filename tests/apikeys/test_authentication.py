@@ -179,6 +179,17 @@ def test_a_key_acts_only_in_its_own_organization(key_and_raw, org, other_org):
     assert response.status_code == 403
 
 
+def test_an_organization_id_is_a_uuid_in_any_spelling_and_garbage_is_refused(
+    key_and_raw, org
+):
+    _, raw = key_and_raw
+    for spelling in (str(org.pk).upper(), org.pk.hex):
+        assert get({"X-API-Key": raw}, data={"organization_id": spelling}).status_code == 200
+    response = get({"X-API-Key": raw}, data={"organization_id": "not-a-uuid"})
+    assert response.status_code == 403
+    assert response.json()["detail"] == WRONG_ORGANIZATION
+
+
 def test_a_missing_scope_is_named_in_the_403(make_key):
     _, raw = make_key(scopes=["devices:read"])
     response = get({"X-API-Key": raw})

@@ -10,11 +10,15 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.api.permissions import no_access_message
 from apikeys.api.serializers.keys import APIKeySerializer
 from apikeys.audit import AuditContext
 from apikeys.models import APIKey
-from apikeys.permissions import ORGANIZATION_PARAMS, organization_role, request_key
+from apikeys.permissions import (
+    ORGANIZATION_PARAMS,
+    no_access_message,
+    organization_role,
+    request_key,
+)
 from organizations.models import Organization, Role
 
 ORGANIZATION_REQUIRED = "Required with a session (a key defaults to its own organization)."
