@@ -119,9 +119,11 @@ class APIKeyAuthentication(BaseAuthentication):
         try:
             user, key = self._check(raw, digest, parsed.prefix, pepper)
         except exceptions.AuthenticationFailed as error:
-            if pending is not None:
-                # A genuine key's refused requests count; a key nobody issued leaves nothing.
-                pending.discard() if error.detail == INVALID_KEY else pending.result()
+            # A genuine key's refused requests count; a key nobody issued leaves nothing.
+            if pending is not None and error.detail == INVALID_KEY:
+                pending.discard()
+            elif pending is not None:
+                pending.result()
             raise
         except BaseException:
             if pending is not None:

@@ -177,8 +177,8 @@ class WindowedRateThrottle(BaseThrottle):
     """Throttle on fixed-window counters.
 
     Override `get_ident(request)` (None means "not mine to throttle"),
-    `get_windows(request)`, and `counted_hits(request, windows)` when the counts were taken
-    earlier in the request.
+    `get_windows(request)`, and `counted_hits(request, ident, windows)` when the counts were
+    taken earlier in the request.
     """
 
     scope = "base"
@@ -189,19 +189,22 @@ class WindowedRateThrottle(BaseThrottle):
     def get_windows(self, request: Request) -> list[Window]:
         raise NotImplementedError
 
-    def counted_hits(self, request: Request, windows: list[Window]) -> tuple[float, list[int]]:
+    def counted_hits(
+        self, request: Request, ident: str, windows: list[Window]
+    ) -> tuple[float, list[int]]:
         """Count this request in each window; return the time counted at and the counts."""
         now = time.time()
         seconds = tuple(w.seconds for w in windows)
-        return now, count_hits(window_counters(self.scope, self.get_ident(request), now, seconds))
+        return now, count_hits(window_counters(self.scope, ident, now, seconds))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        if self.get_ident(request) is None:
+        ident = self.get_ident(request)
+        if ident is None:
             return True
         windows = [w for w in self.get_windows(request) if w.limit]
         if not windows:
             return True
-        now, counts = self.counted_hits(request, windows)
+        now, counts = self.counted_hits(request, ident, windows)
         self._wait = 0.0
         for window, count in zip(windows, counts, strict=True):
             if count > window.limit:
@@ -229,10 +232,12 @@ class APIKeyRateThrottle(WindowedRateThrottle):
             Window(3600, key.rate_limit_per_hour or settings.APIKEYS_RATE_PER_HOUR),
         ]
 
-    def counted_hits(self, request: Request, windows: list[Window]) -> tuple[float, list[int]]:
+    def counted_hits(
+        self, request: Request, ident: str, windows: list[Window]
+    ) -> tuple[float, list[int]]:
         early = getattr(request.auth, "rate_hits", None)
         if early is None:
-            return super().counted_hits(request, windows)
+            return super().counted_hits(request, ident, windows)
         # Counted during authentication, for every window in KEY_WINDOWS.
         now, counts = early
         by_seconds = dict(zip(KEY_WINDOWS, counts, strict=True))
