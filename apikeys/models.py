@@ -41,6 +41,10 @@ class APIKeyQuerySet(models.QuerySet["APIKey"]):
     def for_organization(self, organization_id: object) -> APIKeyQuerySet:
         return self.filter(organization_id=organization_id)
 
+    def search(self, term: str) -> APIKeyQuerySet:
+        """Keys whose name or display prefix contains `term`."""
+        return self.filter(models.Q(name__icontains=term) | models.Q(prefix__icontains=term))
+
     def with_effective_status(self, status: str, *, now: datetime | None = None) -> APIKeyQuerySet:
         """Filter on the status a user sees, where `expired` is computed from `expires_at`."""
         now = now or timezone.now()

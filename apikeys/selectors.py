@@ -7,6 +7,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -34,10 +35,25 @@ def api_keys_manageable_by(user: User) -> QuerySet[APIKey]:
     )
 
 
-def audit_events_for(organization_id: object) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(organization_id=organization_id).select_related(
-        "api_key", "actor"
-    )
+def audit_events_for(
+    organization_id: object,
+    *,
+    api_key_id: object = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """An organization's audit events, newest first, narrowed by key, action and time."""
+    events = AuditEvent.objects.filter(organization_id=organization_id)
+    if api_key_id:
+        events = events.filter(api_key_id=api_key_id)
+    if action:
+        events = events.filter(action=action)
+    if since:
+        events = events.filter(created_at__gte=since)
+    if until:
+        events = events.filter(created_at__lt=until)
+    return events.select_related("api_key", "actor").order_by("-created_at", "-id")
 
 
 # The authentication lookup --------------------------------------------------------------

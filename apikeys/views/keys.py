@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -55,7 +55,7 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
     has_any = keys.exists()
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     if query:
-        keys = keys.filter(Q(name__icontains=query) | Q(prefix__icontains=query))
+        keys = keys.search(query)
     page = paginate(request, keys)
     context = page_context(request, access, "api-keys")
     context.update(

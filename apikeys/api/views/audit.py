@@ -38,14 +38,12 @@ class AuditEventListView(GenericAPIView):
         organization, role = organization_for(request, organization_id)
         if not is_manager_role(role):
             raise PermissionDenied(NOT_A_MANAGER)
-        events = audit_events_for(organization.pk)
-        if params.get("api_key"):
-            events = events.filter(api_key_id=params["api_key"])
-        if params.get("action"):
-            events = events.filter(action=params["action"])
-        if params.get("since"):
-            events = events.filter(created_at__gte=params["since"])
-        if params.get("until"):
-            events = events.filter(created_at__lt=params["until"])
-        page = self.paginate_queryset(events.order_by("-created_at", "-id"))
+        events = audit_events_for(
+            organization.pk,
+            api_key_id=params.get("api_key"),
+            action=params.get("action"),
+            since=params.get("since"),
+            until=params.get("until"),
+        )
+        page = self.paginate_queryset(events)
         return self.get_paginated_response(AuditEventSerializer(page, many=True).data)

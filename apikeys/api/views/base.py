@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api.serializers.keys import APIKeySerializer
-from apikeys.audit import AuditContext
 from apikeys.models import APIKey
 from apikeys.permissions import (
     ORGANIZATION_PARAMS,
@@ -22,11 +21,6 @@ from apikeys.permissions import (
 from organizations.models import Organization, Role
 
 ORGANIZATION_REQUIRED = "Required with a session (a key defaults to its own organization)."
-
-
-def audit_context(request: Request) -> AuditContext:
-    """Return the context every service call carries: IP, X-Request-ID and the key used."""
-    return AuditContext.from_request(request)
 
 
 def query_params(request: Request, serializer_class: type[serializers.Serializer]) -> dict:
@@ -78,8 +72,7 @@ def filter_keys(queryset: QuerySet[APIKey], params: dict[str, Any]) -> QuerySet[
     if params.get("mode"):
         queryset = queryset.filter(mode=params["mode"])
     if params.get("search"):
-        term = params["search"]
-        queryset = queryset.filter(Q(name__icontains=term) | Q(prefix__icontains=term))
+        queryset = queryset.search(params["search"])
     return queryset.order_by("-created_at", "-id")
 
 

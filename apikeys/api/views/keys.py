@@ -27,13 +27,13 @@ from apikeys.api.serializers.keys import (
     APIKeyWithSecretSerializer,
 )
 from apikeys.api.views.base import (
-    audit_context,
     filter_keys,
     organization_for,
     organization_id_or_own,
     query_params,
     secret_response,
 )
+from apikeys.audit import AuditContext
 from apikeys.models import APIKey
 from apikeys.permissions import request_key
 from apikeys.selectors import api_keys_visible_to
@@ -133,7 +133,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
             mode=data["mode"],
             scopes=data.get("scopes"),
             expires_at=data["expires_at"],
-            context=audit_context(request),
+            context=AuditContext.from_request(request),
         )
         return secret_response(key, raw)
 
@@ -149,19 +149,21 @@ class APIKeyViewSet(viewsets.GenericViewSet):
                 key=key,
                 actor=request.user,
                 name=serializer.validated_data["name"],
-                context=audit_context(request),
+                context=AuditContext.from_request(request),
             )
         return Response(APIKeySerializer(key).data)
 
     def destroy(self, request: Request, pk: UUID) -> Response:
         services.api_key_revoke(
-            key=self.get_object(), actor=request.user, context=audit_context(request)
+            key=self.get_object(), actor=request.user, context=AuditContext.from_request(request)
         )
         return Response(status=204)
 
     def _transition(self, service: Callable[..., APIKey]) -> Response:
         key = service(
-            key=self.get_object(), actor=self.request.user, context=audit_context(self.request)
+            key=self.get_object(),
+            actor=self.request.user,
+            context=AuditContext.from_request(self.request),
         )
         return Response(APIKeySerializer(key).data)
 
@@ -210,6 +212,6 @@ class APIKeyViewSet(viewsets.GenericViewSet):
             key=key,
             actor=request.user,
             grace_period_seconds=serializer.validated_data.get("grace_period_seconds"),
-            context=audit_context(request),
+            context=AuditContext.from_request(request),
         )
         return secret_response(new, raw)

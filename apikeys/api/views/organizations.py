@@ -21,7 +21,7 @@ from apikeys.api.serializers.organizations import (
     MemberUpdateSerializer,
     OrganizationSerializer,
 )
-from apikeys.api.views.base import audit_context
+from apikeys.audit import AuditContext
 from apikeys.permissions import request_key
 from organizations import services
 from organizations.models import Membership, Organization
@@ -171,7 +171,7 @@ class MemberViewSet(viewsets.GenericViewSet):
             actor=request.user,
             email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
-            context=audit_context(request),
+            context=AuditContext.from_request(request),
         )
         return Response(MemberSerializer(membership).data, status=201)
 
@@ -189,7 +189,7 @@ class MemberViewSet(viewsets.GenericViewSet):
             actor=request.user,
             user=membership.user,
             role=serializer.validated_data["role"],
-            context=audit_context(request),
+            context=AuditContext.from_request(request),
         )
         return Response(MemberSerializer(membership).data)
 
@@ -199,6 +199,6 @@ class MemberViewSet(viewsets.GenericViewSet):
             organization=membership.organization,
             actor=request.user,
             user=membership.user,
-            context=audit_context(request),
+            context=AuditContext.from_request(request),
         )
         return Response(status=204)
