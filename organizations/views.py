@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
-from apikeys.throttling import count_hits
+from apikeys.throttling import count_hits, window_counters
 
 TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} minute(s) and try again."
 
@@ -29,16 +29,17 @@ class ThrottledLoginView(auth_views.LoginView):
         # Normalized to a cache-safe alphabet: the email is only a counter's name here.
         email = re.sub(r"[^a-z0-9@._+-]", "_", request.POST.get("username", "").strip().lower())
         email = email[:254]
-        slot = int(time.time() // window)
-        counters = [(f"login:ip:{request.META.get('REMOTE_ADDR', '')}:{slot}", window + 1)]
+        now = time.time()
+        counters = window_counters("login-ip", request.META.get("REMOTE_ADDR", ""), now, (window,))
         if email:
-            counters.append((f"login:email:{email}:{slot}", window + 1))
+            counters += window_counters("login-email", email, now, (window,))
         if max(count_hits(counters)) > settings.LOGIN_RATE_LIMIT:
+            seconds_left = window - now % window
             form = self.get_form()
-            minutes = max(1, round((window - time.time() % window) / 60))
+            minutes = max(1, round(seconds_left / 60))
             form.add_error(None, TOO_MANY_ATTEMPTS.format(minutes=minutes))
             response = self.render_to_response(self.get_context_data(form=form))
             response.status_code = 429
-            response["Retry-After"] = str(int(window - time.time() % window) + 1)
+            response["Retry-After"] = str(int(seconds_left) + 1)
             return response
         return super().post(request, *args, **kwargs)
