@@ -12,7 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from apikeys.models import APIKey, AuditEvent
 from organizations.models import Membership, Organization, User
@@ -106,7 +108,9 @@ class _CompiledLookup:
       every placeholder of the 2 KB statement with a regular expression on each execute,
       which costs as much as running it; a mapping is one `%` format instead;
     - the converters (text to UUID or datetime on SQLite, JSON for `scopes`) are looked up
-      once; looking them up is most of what `results_iter` costs per call.
+      once; looking them up is most of what `results_iter` costs per call;
+    - the three instances are built as `Model.from_db` leaves them, without running
+      `Model.__init__` (see `_loaded`), unless an init signal has a receiver.
 
     tests/apikeys/test_auth_performance.py compares every hydrated field with an ORM load.
     """
@@ -146,9 +150,12 @@ class _CompiledLookup:
         columns = [expression for expression, _, _ in compiler.select[: compiler.col_count]]
         if len(columns) != len(_KEY_FIELDS) + len(_ORG_SELECTED) + len(_USER_SELECTED) + 1:
             raise RuntimeError("the authentication lookup selects unexpected columns")
+        # One (position, converter, expression) per step: a column with several converters
+        # gets several consecutive steps, applied in order, as `apply_converters` does.
         self.converters = [
-            (position, converters, expression)
+            (position, convert, expression)
             for position, (converters, expression) in compiler.get_converters(columns).items()
+            for convert in converters
         ]
         # PostgreSQL: the statement as `PREPARE` wants it ($n placeholders, `%%` kept for
         # the client-side formatting of the first call), and the `EXECUTE` arguments.
@@ -181,28 +188,49 @@ class _CompiledLookup:
         if row is None:
             return None
         values = list(row)
-        for position, converters, expression in self.converters:
+        for position, convert, expression in self.converters:
             value = values[position]
-            if value is None:
-                continue  # NULL stays None through every converter these models use
-            for convert in converters:
-                value = convert(value, expression, connection)
-            values[position] = value
+            if value is not None:  # NULL stays None through every converter these models use
+                values[position] = convert(value, expression, connection)
         return self._hydrate(values)
 
     def _hydrate(self, row: list[Any]) -> AuthLookup:
         nk, no, nu = len(_KEY_FIELDS), len(_ORG_SELECTED), len(_USER_SELECTED)
-        key = APIKey.from_db(self.alias, _KEY_FIELDS, row[:nk])
+        key = _loaded(APIKey, self.alias, _KEY_FIELDS, row[:nk])
         org_values = row[nk : nk + no]
         org_values.insert(_ORG_PK, key.organization_id)
         user_values = row[nk + no : nk + no + nu]
         user_values.insert(_USER_PK, key.created_by_id)
-        organization = Organization.from_db(self.alias, _ORG_FIELDS, org_values)
-        user = User.from_db(self.alias, _USER_FIELDS, user_values)
+        organization = _loaded(Organization, self.alias, _ORG_FIELDS, org_values)
+        user = _loaded(User, self.alias, _USER_FIELDS, user_values)
         # Straight into the relation caches, as select_related does: the ids already match.
         _ORGANIZATION.set_cached_value(key, organization)
         _CREATED_BY.set_cached_value(key, user)
         return AuthLookup(key=key, membership_role=row[-1])
+
+
+def _loaded(model: type[Model], alias: str, attnames: tuple[str, ...], values: list[Any]) -> Any:
+    """Build an instance loaded from `alias`, exactly as `model.from_db` leaves it.
+
+    `Model.__init__` sends two signals and sets every field through its descriptor, which
+    costs four times what the resulting state takes to write: a loaded instance is its field
+    values in `__dict__` (a field left out is deferred) and a `_state` saying which database
+    it came from. A model with its own `__init__`, or a receiver on either init signal (an
+    app may count on them), takes the documented path instead. The tests compare both ways
+    field by field.
+    """
+    if (
+        model.__init__ is not Model.__init__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return model.from_db(alias, attnames, values)
+    instance = model.__new__(model)
+    state = ModelState()
+    state.adding, state.db = False, alias
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    instance._state = state
+    return instance
 
 
 _statement_numbers = itertools.count(1)

@@ -9,18 +9,19 @@ exactly the limit.
 Two fixed windows (a minute and an hour) are counted per request. With Redis both counters
 move in one round trip (a server-side script); elsewhere a window costs one `incr` call.
 
-With Redis, a key's counters are even sent before the key's database lookup and read after
-it (`start_key_hits`, called by `APIKeyAuthentication`), so the two round trips overlap
-instead of adding up. The counters are named by a fragment of the key's HMAC digest, which
-only the key's holder can produce: knowing a key's public prefix is not enough to spend its
-budget, and a failed authentication deletes the counters it started.
+A key's counters are started by `APIKeyAuthentication` (`start_key_hits`): with Redis they
+are even sent before the key's database lookup and read after it, so the two round trips
+overlap instead of adding up. The throttle then only compares the counts with the limits.
+The counters are named by a fragment of the key's HMAC digest, which only the key's holder
+can produce: knowing a key's public prefix is not enough to spend its budget, and a failed
+authentication of a key nobody issued deletes the counters it started. A genuine key's
+refused requests (revoked, paused, expired) count like any other.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -35,12 +36,6 @@ from apikeys.models import APIKey
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    seconds: int
-    limit: int
 
 
 def count_hits(counters: list[tuple[str, int]]) -> list[int]:
@@ -77,7 +72,7 @@ return counts
 """
 
 
-KEY_WINDOWS = (60, 3600)
+WINDOWS = (60, 3600)  # seconds: a minute and an hour
 
 
 def window_counters(
@@ -158,59 +153,76 @@ class PendingHits:
         self._pool.release(self._connection)
 
 
-def start_key_hits(request: Request, ident: str) -> PendingHits | None:
-    """Send a key's window counters to Redis now, if this request's view will throttle it."""
-    cache = caches["default"]
-    if not isinstance(cache, RedisCache):
-        return None  # in-process counting costs no round trip: the throttle counts itself
+def start_key_hits(request: Request, ident: str) -> PendingHits | LocalHits | None:
+    """Start counting a key's windows, if this request's view will throttle it.
+
+    With Redis the counters go out now and their reply is read after the key's lookup; an
+    in-process cache costs no round trip, so it counts when the key is accepted.
+    """
     view = (getattr(request, "parser_context", None) or {}).get("view")
     throttles = getattr(view, "throttle_classes", ())
     if not any(issubclass(t, APIKeyRateThrottle) for t in throttles):
         return None
+    cache = caches["default"]
     now = time.time()
-    return PendingHits(
-        cache, window_counters(APIKeyRateThrottle.scope, ident, now, KEY_WINDOWS), now
-    )
+    counters = window_counters(APIKeyRateThrottle.scope, ident, now, WINDOWS)
+    if isinstance(cache, RedisCache):
+        return PendingHits(cache, counters, now)
+    return LocalHits(cache, counters, now)
+
+
+class LocalHits:
+    """Window counters on an in-process cache, counted by `result()`; `PendingHits`' interface."""
+
+    def __init__(self, cache: BaseCache, counters: list[tuple[str, int]], now: float) -> None:
+        self.now = now
+        self._cache, self._counters = cache, counters
+
+    def result(self) -> list[int]:
+        return [_hit(self._cache, key, ttl) for key, ttl in self._counters]
+
+    def discard(self) -> None:
+        """Nothing was counted yet: nothing to undo."""
 
 
 class WindowedRateThrottle(BaseThrottle):
-    """Throttle on fixed-window counters.
+    """Throttle on fixed-window counters: a minute and an hour.
 
-    Override `get_ident(request)` (None means "not mine to throttle"),
-    `get_windows(request)`, and `counted_hits(request, ident, windows)` when the counts were
-    taken earlier in the request.
+    Override `get_ident(request)` (None means "not mine to throttle") and
+    `get_limits(request)` (the most hits per minute and per hour; 0 leaves a window
+    unlimited), and `counted_hits(request, ident)` when the counts were taken earlier in
+    the request.
     """
 
     scope = "base"
+    windows = WINDOWS
 
     def get_ident(self, request: Request) -> str | None:
         raise NotImplementedError
 
-    def get_windows(self, request: Request) -> list[Window]:
+    def get_limits(self, request: Request) -> tuple[int, int]:
         raise NotImplementedError
 
-    def counted_hits(
-        self, request: Request, ident: str, windows: list[Window]
-    ) -> tuple[float, list[int]]:
+    def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
         """Count this request in each window; return the time counted at and the counts."""
         now = time.time()
-        seconds = tuple(w.seconds for w in windows)
-        return now, count_hits(window_counters(self.scope, ident, now, seconds))
+        return now, count_hits(window_counters(self.scope, ident, now, self.windows))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         ident = self.get_ident(request)
         if ident is None:
             return True
-        windows = [w for w in self.get_windows(request) if w.limit]
-        if not windows:
+        limits = self.get_limits(request)
+        if not any(limits):
             return True
-        now, counts = self.counted_hits(request, ident, windows)
-        self._wait = 0.0
-        for window, count in zip(windows, counts, strict=True):
-            if count > window.limit:
-                remaining = window.seconds - (now % window.seconds)
-                self._wait = max(self._wait, remaining)
-        return self._wait == 0.0
+        now, counts = self.counted_hits(request, ident)
+        # A refused request waits until the end of the longest window it is over.
+        wait = 0.0
+        for seconds, limit, count in zip(self.windows, limits, counts, strict=True):
+            if limit and count > limit:
+                wait = max(wait, seconds - now % seconds)
+        self._wait = wait
+        return not wait
 
     def wait(self) -> float | None:
         return math.ceil(self._wait) if getattr(self, "_wait", 0) else None
@@ -222,26 +234,20 @@ class APIKeyRateThrottle(WindowedRateThrottle):
     scope = "key"
 
     def get_ident(self, request: Request) -> str | None:
-        auth = getattr(request, "auth", None)
+        auth = request.auth
         return counter_ident(auth.hashed_key) if isinstance(auth, APIKey) else None
 
-    def get_windows(self, request: Request) -> list[Window]:
+    def get_limits(self, request: Request) -> tuple[int, int]:
         key: APIKey = request.auth
-        return [
-            Window(60, key.rate_limit_per_minute or settings.APIKEYS_RATE_PER_MINUTE),
-            Window(3600, key.rate_limit_per_hour or settings.APIKEYS_RATE_PER_HOUR),
-        ]
+        return (
+            key.rate_limit_per_minute or settings.APIKEYS_RATE_PER_MINUTE,
+            key.rate_limit_per_hour or settings.APIKEYS_RATE_PER_HOUR,
+        )
 
-    def counted_hits(
-        self, request: Request, ident: str, windows: list[Window]
-    ) -> tuple[float, list[int]]:
+    def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
+        # Counted during authentication (`start_key_hits`), for the same windows.
         early = getattr(request.auth, "rate_hits", None)
-        if early is None:
-            return super().counted_hits(request, ident, windows)
-        # Counted during authentication, for every window in KEY_WINDOWS.
-        now, counts = early
-        by_seconds = dict(zip(KEY_WINDOWS, counts, strict=True))
-        return now, [by_seconds[w.seconds] for w in windows]
+        return early if early is not None else super().counted_hits(request, ident)
 
 
 def counter_ident(digest: str) -> str:
@@ -255,13 +261,10 @@ class UserRateThrottle(WindowedRateThrottle):
     scope = "user"
 
     def get_ident(self, request: Request) -> str | None:
-        if isinstance(getattr(request, "auth", None), APIKey):
+        if isinstance(request.auth, APIKey):
             return None
-        user = getattr(request, "user", None)
+        user = request.user
         return str(user.pk) if user is not None and user.is_authenticated else None
 
-    def get_windows(self, request: Request) -> list[Window]:
-        return [
-            Window(60, settings.APIKEYS_USER_RATE_PER_MINUTE),
-            Window(3600, settings.APIKEYS_USER_RATE_PER_HOUR),
-        ]
+    def get_limits(self, request: Request) -> tuple[int, int]:
+        return settings.APIKEYS_USER_RATE_PER_MINUTE, settings.APIKEYS_USER_RATE_PER_HOUR
