@@ -106,6 +106,7 @@ class Counter:
         "has_key",
         "touch",
         "get_or_set",
+        "count_windows",
     )
 
     def __init__(self) -> None:

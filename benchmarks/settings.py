@@ -10,6 +10,7 @@ import os
 import warnings
 
 from portal.settings import *  # noqa: F403
+from portal.settings import CACHES as _SHIPPED_CACHES
 from portal.settings import DATABASES as _SHIPPED_DATABASES
 from portal.settings import INSTALLED_APPS as _SHIPPED_APPS
 from portal.settings import env
@@ -41,7 +42,7 @@ if _redis_url:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = _SHIPPED_CACHES  # the local-memory cache, as shipped without REDIS_URL
 
 # Production mode (DEBUG off: no query log) over plain HTTP on the loopback.
 DEBUG = False

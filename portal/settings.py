@@ -100,7 +100,8 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Django's local-memory cache (per process), plus one-call rate-limit window counting.
+    CACHES = {"default": {"BACKEND": "apikeys.counters.LocMemCache"}}
 
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from apikeys.throttling import count_hits
+from apikeys.counters import count_hits
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.apikeys.downstream")]
 
@@ -99,7 +99,7 @@ def test_the_counts_taken_during_authentication_are_the_ones_the_throttle_uses(
 ):
     from django.core.cache import caches
 
-    from apikeys import conf, keys, throttling
+    from apikeys import conf, counters, keys, throttling
 
     now = 1_800_000_030.0  # mid-minute: every request below falls in the same windows
     monkeypatch.setattr(throttling.time, "time", lambda: now)
@@ -108,5 +108,5 @@ def test_the_counts_taken_during_authentication_are_the_ones_the_throttle_uses(
     assert [call(raw).status_code for _ in range(4)] == [200, 200, 200, 429]
     # One counter per window, each counted once per request, the refused one included.
     ident = throttling.counter_ident(keys.digest(raw, conf.pepper()))
-    counters = throttling.window_counters("key", ident, now, throttling.WINDOWS)
-    assert [caches["default"].get(name) for name, _ in counters] == [4, 4]
+    windows = counters.window_counters("key", ident, now, counters.WINDOWS)
+    assert [caches["default"].get(name) for name, _ in windows] == [4, 4]

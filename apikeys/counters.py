@@ -1,0 +1,197 @@
+"""Fixed-window hit counters that stay exact across threads and processes.
+
+DRF's `SimpleRateThrottle` keeps a list of timestamps under one cache key and writes it
+back after reading it: two processes racing both read the same list and one count is lost.
+Here each window is a counter that only ever moves through atomic operations, so N
+processes together accept exactly the limit:
+
+- Redis: one server-side script moves every window of a request (`INCR` + `EXPIRE NX`), in
+  one round trip; `PendingHits` even sends it before the key's database lookup and reads
+  the reply after it, so the two round trips overlap;
+- the local-memory cache (`LocMemCache` below, the default without Redis): every window
+  under the cache's one lock, in one call;
+- any other Django cache: one atomic `incr` per window (`add` for a window's first hit).
+
+`throttling.py` decides what to count and when to refuse; this module only counts.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends import locmem
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import NoScriptError
+
+Counters = list[tuple[str, int]]  # (cache key, TTL in seconds) per window
+
+WINDOWS = (60, 3600)  # seconds: a minute and an hour
+
+
+def window_counters(scope: str, ident: str, now: float, seconds: tuple[int, ...]) -> Counters:
+    """The `(cache_key, ttl)` counter of each fixed window that `now` falls in."""
+    return [(f"rl:{scope}:{ident}:{s}:{int(now // s)}", s + 1) for s in seconds]
+
+
+def count_hits(counters: Counters, cache: BaseCache | None = None) -> list[int]:
+    """Add one hit to each counter and return the new counts (default cache unless given)."""
+    cache = caches["default"] if cache is None else cache
+    if isinstance(cache, RedisCache):
+        return _count_hits_redis(cache, counters)
+    if isinstance(cache, LocMemCache):
+        return cache.count_windows(counters)
+    return [_hit(cache, key, ttl) for key, ttl in counters]
+
+
+def _hit(cache: BaseCache, key: str, ttl: int) -> int:
+    # `incr` first: once a window's counter exists (every hit but its first), one atomic
+    # call per window. Only a missing counter takes `add`, and losing that race to another
+    # process means the counter now exists, so `incr` again.
+    for _ in range(3):
+        try:
+            return cache.incr(key)
+        except ValueError:
+            pass
+        if cache.add(key, 1, ttl):
+            return 1
+    return 1  # a backend that can neither add nor incr (DummyCache): nothing to count on
+
+
+class LocMemCache(locmem.LocMemCache):
+    """Django's local-memory cache, which can also count several windows in one call.
+
+    `count_windows` is the in-process twin of the Redis script. Django's cache API would
+    take one `incr` per window, each validating its key, taking the lock, and unpickling and
+    pickling the count; here every window moves under one hold of the cache's lock, so no
+    thread sees half a request counted. Everything else is Django's `LocMemCache`: values
+    stay pickled where `get`, `clear` and expiry find them. Like the cache itself, the
+    counts are per process.
+    """
+
+    def count_windows(self, counters: Counters) -> list[int]:
+        # Keys are built from scopes, digests and numbers: `make_key` without the
+        # memcached-style validation is enough (as on Redis).
+        keys = [self.make_key(key) for key, _ in counters]
+        counts = []
+        with self._lock:
+            for key, (_, ttl) in zip(keys, counters, strict=True):
+                if self._has_expired(key):
+                    count = 1
+                    self._set(key, pickle.dumps(count, self.pickle_protocol), ttl)
+                else:
+                    count = pickle.loads(self._cache[key]) + 1  # noqa: S301 (our own ints)
+                    self._cache[key] = pickle.dumps(count, self.pickle_protocol)
+                    self._cache.move_to_end(key, last=False)
+                counts.append(count)
+        return counts
+
+
+# INCR every window's counter and give a new counter its TTL (EXPIRE NX: only when it has
+# none), in one script: one round trip for all windows, atomic on the server.
+_COUNT_HITS_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[i], 'NX')
+end
+return counts
+"""
+
+
+def _count_hits_redis(cache: RedisCache, counters: Counters) -> list[int]:
+    script = _redis_script(cache)
+    # The keys are built here from ids and numbers: `make_key` (no memcached-style
+    # validation) is enough.
+    keys = [cache.make_key(key) for key, _ in counters]
+    return [int(n) for n in script(keys=keys, args=[ttl for _, ttl in counters])]
+
+
+def _redis_script(cache: RedisCache) -> Any:
+    """The registered counting script on a redis-py client kept for this cache backend.
+
+    Django's `RedisCache` builds a new redis-py client object on every call, which costs
+    more than the round trip itself; the client is only a handle on the backend's connection
+    pool, so one per backend (Django keeps one backend per thread) does.
+    """
+    backend = cache._cache  # RedisCacheClient: the documented way to Redis-only commands
+    script = getattr(backend, "_keyportal_count_hits", None)
+    if script is None:
+        script = backend.get_client(write=True).register_script(_COUNT_HITS_LUA)
+        backend._keyportal_count_hits = script
+    return script
+
+
+def start_hits(counters: Counters, now: float) -> PendingHits | LocalHits:
+    """Start counting in the default cache: on Redis the counters go out now."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        return PendingHits(cache, counters, now)
+    return LocalHits(cache, counters, now)
+
+
+class PendingHits:
+    """Window counters sent to Redis whose reply has not been read yet.
+
+    `result()` or `discard()` must follow, exactly once: they read the reply and give the
+    connection back to the pool.
+    """
+
+    def __init__(self, cache: RedisCache, counters: Counters, now: float) -> None:
+        self.now = now
+        self._cache, self._counters = cache, counters
+        self._keys = [cache.make_key(key) for key, _ in counters]
+        script = _redis_script(cache)
+        self._pool = script.registered_client.connection_pool
+        self._connection = self._pool.get_connection()
+        try:
+            self._connection.send_command(
+                "EVALSHA", script.sha, len(self._keys), *self._keys, *(t for _, t in counters)
+            )
+        except BaseException:
+            self._release(broken=True)
+            raise
+
+    def result(self) -> list[int]:
+        """Read the counts (the script is loaded and run the slow way if Redis lost it)."""
+        try:
+            reply = self._connection.read_response()
+        except NoScriptError:
+            self._release()
+            return _count_hits_redis(self._cache, self._counters)
+        except BaseException:
+            self._release(broken=True)
+            raise
+        self._release()
+        return [int(n) for n in reply]
+
+    def discard(self) -> None:
+        """Read and drop the reply, and delete the counters: the key was refused."""
+        try:
+            self.result()
+        finally:
+            self._cache.delete_many([key for key, _ in self._counters])
+
+    def _release(self, *, broken: bool = False) -> None:
+        if broken:
+            self._connection.disconnect()
+        self._pool.release(self._connection)
+
+
+class LocalHits:
+    """Counters on a cache in this process: `PendingHits`' interface, counted by `result()`.
+
+    Counting costs no round trip here, so nothing is counted before the key is known.
+    """
+
+    def __init__(self, cache: BaseCache, counters: Counters, now: float) -> None:
+        self.now = now
+        self._cache, self._counters = cache, counters
+
+    def result(self) -> list[int]:
+        return count_hits(self._counters, self._cache)
+
+    def discard(self) -> None:
+        """Nothing was counted yet: nothing to undo."""
