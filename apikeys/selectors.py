@@ -15,6 +15,7 @@ from django.db import connections, router
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+from django.db.utils import Error as DatabaseFailure
 
 from apikeys.models import APIKey, AuditEvent
 from organizations.models import Membership, Organization, User
@@ -173,6 +174,28 @@ class _CompiledLookup:
     def run(self, prefix: str) -> AuthLookup | None:
         params = {**self.params, self.prefix_param: prefix}
         connection = connections[self.alias]
+        if not _take_over_health_check(connection):
+            row = self._fetch(connection, params)
+        else:
+            try:
+                row = self._fetch(connection, params)
+            except DatabaseFailure:  # OperationalError, InterfaceError, ...
+                if connection.is_usable():
+                    raise  # the statement failed, not the connection
+                # The connection died since the last request (what the health check is
+                # for): reconnect and run the read-only statement once more.
+                connection.close()
+                row = self._fetch(connection, params)
+        if row is None:
+            return None
+        values = list(row)
+        for position, convert, expression in self.converters:
+            value = values[position]
+            if value is not None:  # NULL stays None through every converter these models use
+                values[position] = convert(value, expression, connection)
+        return self._hydrate(values)
+
+    def _fetch(self, connection: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
         with connection.cursor() as cursor:
             if not self.prepare:
                 cursor.execute(self.sql, params)
@@ -184,15 +207,7 @@ class _CompiledLookup:
                 cursor.execute(f"PREPARE {name} AS {self.prepare_body}; {execute}", params)
                 cursor.nextset()  # from PREPARE's empty result to EXECUTE's rows
                 self.executes[connection.connection] = execute
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        for position, convert, expression in self.converters:
-            value = values[position]
-            if value is not None:  # NULL stays None through every converter these models use
-                values[position] = convert(value, expression, connection)
-        return self._hydrate(values)
+            return cursor.fetchone()
 
     def _hydrate(self, row: list[Any]) -> AuthLookup:
         nk, no, nu = len(_KEY_FIELDS), len(_ORG_SELECTED), len(_USER_SELECTED)
@@ -207,6 +222,27 @@ class _CompiledLookup:
         _ORGANIZATION.set_cached_value(key, organization)
         _CREATED_BY.set_cached_value(key, user)
         return AuthLookup(key=key, membership_role=row[-1])
+
+
+def _take_over_health_check(connection: Any) -> bool:
+    """Let the lookup be this request's connection health check, if one is still due.
+
+    With `CONN_HEALTH_CHECKS`, Django sends `SELECT 1` before the first query of every
+    request that reuses a connection: one more round trip, on every authenticated request,
+    for a connection that is almost always fine. The lookup is a query on that same
+    connection, so it checks it as well: if it fails on a connection that is no longer
+    usable, `run` reconnects and runs it again, which is what the check would have done.
+    Inside a transaction nothing is taken over (a failure there must abort it).
+    """
+    if (
+        connection.connection is None  # a new connection is healthy
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+    ):
+        return False
+    connection.health_check_done = True
+    return True
 
 
 def _loaded(model: type[Model], alias: str, attnames: tuple[str, ...], values: list[Any]) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.utils import Error as DatabaseFailure
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
@@ -25,6 +26,7 @@ from rest_framework_api_key.permissions import HasAPIKey
 
 from apikeys import conf, keys
 from apikeys.authentication import APIKeyAuthentication
+from apikeys.selectors import _take_over_health_check
 from apikeys.throttling import APIKeyRateThrottle, UserRateThrottle
 from organizations.models import User
 
@@ -77,7 +79,9 @@ class FloorAuthentication(BaseAuthentication):
 
     Checks what `APIKeyAuthentication` checks (format, digest, status, expiry, creator active
     and still a member), reads the same columns, but converts only what the checks need and
-    builds no model but the user. Not for use outside the bench.
+    builds no model but the user. Its statement stands in for the connection health check
+    as (c)'s lookup does (`CONN_HEALTH_CHECKS`' `SELECT 1` is not part of a floor). Not for
+    use outside the bench.
     """
 
     def authenticate(self, request: Request) -> tuple[User, FloorKey] | None:
@@ -88,8 +92,7 @@ class FloorAuthentication(BaseAuthentication):
         parsed = keys.parse(raw, conf.brand())
         if parsed is None:
             raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
-        with connection.cursor() as cursor:
-            row = self.fetch(cursor, parsed.prefix)
+        row = self.checked_fetch(parsed.prefix)
         if row is None or not keys.verify(raw, row[6], row[7], conf.pepper()):
             raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
         status, expires_at = row[9], row[11]
@@ -106,6 +109,21 @@ class FloorAuthentication(BaseAuthentication):
         )
         scopes = json.loads(row[8]) if isinstance(row[8], str) else row[8]
         return user, FloorKey(row, scopes, role or "admin")
+
+    def checked_fetch(self, prefix: str) -> tuple[Any, ...] | None:
+        """Run the statement; like (c)'s lookup, let it be the connection's health check."""
+        if not _take_over_health_check(connection):
+            with connection.cursor() as cursor:
+                return self.fetch(cursor, prefix)
+        try:
+            with connection.cursor() as cursor:
+                return self.fetch(cursor, prefix)
+        except DatabaseFailure:
+            if connection.is_usable():
+                raise
+            connection.close()
+            with connection.cursor() as cursor:
+                return self.fetch(cursor, prefix)
 
     def fetch(self, cursor: Any, prefix: str) -> tuple[Any, ...] | None:
         cursor.execute(FLOOR_SQL, [prefix])

@@ -6,6 +6,7 @@ Counts, not timings: the timings live in benchmarks/ (docs/performance.md).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import connection
+from django.db import ProgrammingError, connection, connections
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
@@ -24,7 +25,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from apikeys import authentication as auth
-from apikeys import services
+from apikeys import selectors, services
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.models import EXPIRED, APIKey, KeyStatus
 from apikeys.selectors import api_key_for_authentication
@@ -212,6 +213,113 @@ def test_the_lookup_survives_a_reconnect_with_one_query(make_key, cost):
     with cost() as after_reconnect:
         assert call(raw).status_code == 200
     assert after_reconnect.queries == 1
+
+
+# The lookup is the request's connection health check ------------------------------------
+
+
+@pytest.fixture
+def reused_connection(monkeypatch):
+    """The default connection, with health checks on and `is_usable` (the `SELECT 1`) counted.
+
+    A test sets `health_check_done = False` right before its request: that is what Django's
+    `close_old_connections` does when a request starts on a kept connection.
+    """
+    db = connections["default"]
+    db.ensure_connection()
+    checks: list[bool] = []
+    real_is_usable = db.is_usable
+
+    def counted_is_usable():
+        usable = real_is_usable()
+        checks.append(usable)
+        return usable
+
+    monkeypatch.setattr(db, "health_check_enabled", True)
+    monkeypatch.setattr(db, "is_usable", counted_is_usable)
+    return db, checks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reused_connection_is_checked_by_the_lookup_itself_not_by_select_1(
+    make_key, cost, reused_connection
+):
+    _, raw = make_key()
+    db, checks = reused_connection
+    call(raw)  # the first use writes `last_used_at`
+    db.health_check_done = False
+
+    with cost() as request:
+        assert call(raw).status_code == 200
+
+    assert checks == []  # no separate round trip
+    assert db.health_check_done  # and no other query of the request checks again
+    assert request.queries == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_statement_on_a_healthy_connection_is_not_retried(
+    make_key, reused_connection, monkeypatch
+):
+    key, _ = make_key()
+    db, checks = reused_connection
+    lookup = selectors._compiled.get(db.alias) or selectors._CompiledLookup(db.alias)
+    selectors._compiled[db.alias] = lookup
+    attempts = []
+
+    def failing_fetch(connection, params):
+        attempts.append(params)
+        raise ProgrammingError("a broken statement")
+
+    monkeypatch.setattr(lookup, "_fetch", failing_fetch)
+    db.health_check_done = False
+
+    with pytest.raises(ProgrammingError):
+        api_key_for_authentication(key.prefix)
+    assert len(attempts) == 1
+    assert checks == [True]  # asked once, after the failure: the connection was fine
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_the_usual_health_check_runs(make_key, reused_connection):
+    key, _ = make_key()
+    db, checks = reused_connection
+    assert db.in_atomic_block  # the test's own transaction
+    db.health_check_done = False
+
+    assert api_key_for_authentication(key.prefix).key.pk == key.pk
+    assert checks == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_died_between_requests_is_replaced_without_failing_the_request(
+    make_key, cost, reused_connection
+):
+    db, _ = reused_connection
+    if db.vendor != "postgresql":
+        pytest.skip("needs a server that can end a connection: runs in CI's PostgreSQL pass")
+    _, raw = make_key()
+    assert call(raw).status_code == 200
+    db.health_check_done = False
+    pid = db.connection.info.backend_pid
+    admin = connections.create_connection("default")
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            for _ in range(100):  # ends asynchronously: wait until the server let it go
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.02)
+    finally:
+        admin.close()
+
+    with cost() as request:
+        response = call(raw)
+
+    assert response.status_code == 200
+    assert db.connection.info.backend_pid != pid
+    assert request.queries == 2  # the failed try on the dead connection, then the lookup
 
 
 # Nothing is cached: state changes count on the very next request ------------------------
