@@ -33,10 +33,12 @@ METHOD = """\
   authentication (and, for (c), the project's default throttles) differs. Requests are WSGI
   environs handed to Django's real `WSGIHandler` (middleware, URL resolution, DRF,
   rendering, the request signals that manage persistent connections), with no server or
-  client in the way, in a fresh process, after a warm-up. Each round times a batch of
-  requests at every endpoint in a shuffled order. *µs/request* is the median over rounds;
-  *added µs* is the median over rounds of (endpoint - (a)) in the same round, so the drift
-  of a shared machine cancels; the ratios divide added costs.
+  client in the way, in a fresh process, after a warm-up. Each round times a short batch
+  of requests at every endpoint in a shuffled order, each request on its own; a round's
+  figure for an endpoint is its batch's median. *µs/request* is the median over rounds;
+  *added µs* is the median over rounds of (endpoint - (a)) in the same round. Rounds last
+  tens of milliseconds, so the drift of a shared machine cancels, and medians keep
+  preempted requests out; the ratios divide added costs.
 - **Counts** (SQL statements, writes among them, cache calls) come from a separate pass of
   steady-state requests. Cache calls are round trips to the server on Redis, calls into the
   cache API for the in-process cache.
@@ -50,6 +52,7 @@ METHOD = """\
   convert only what the checks need. (e) runs it through a plain cursor, as in the issue.
   (f), PostgreSQL only, prepares it on the server once per connection, as (c) does;
   SQLite's driver already caches prepared statements, so there (e) is the like-for-like floor.
+  Like (c), the floors let their statement stand in for the connection health check.
 - **Keys**: every kind of key (Keyportal, DRF tokens, djangorestframework-api-key) has the
   stated number of rows (with as many users and memberships), bulk-inserted from precomputed
   rows; the keys the bench sends are made through the normal code paths.
@@ -66,28 +69,38 @@ DESIGN = """\
   organization, its creator and the creator's membership role in one statement, built with
   the ORM (so columns, joins and quoting cannot drift from the models) and compiled once per
   database alias. Each request runs it through a Django cursor (counted and logged like any
-  query), applies the converters a queryset would (looked up once) and hydrates the three
-  models with `Model.from_db`. The statement uses named parameters: with positional `%s`,
-  SQLite's backend rewrites the 2 KB statement with a regular expression on every execute,
-  which cost as much as running it.
+  query) and applies the converters a queryset would (looked up once). The statement uses
+  named parameters: with positional `%s`, SQLite's backend rewrites the 2 KB statement with
+  a regular expression on every execute, which cost as much as running it.
+- **Instances built as `from_db` leaves them**: `Model.__init__` sends two signals and sets
+  every field through its descriptor, four times what writing the resulting state costs.
+  The three instances are their field values in `__dict__` and a `_state` naming the
+  database, unless a model has its own `__init__` or an init signal has a receiver (then
+  `Model.from_db` builds them). Tests compare every field with an ORM load.
 - **Prepared on PostgreSQL**: parsing and planning the three-table statement costs the
   server several times more than running it, and Django's cursors never prepare. The lookup
   sends `PREPARE` together with its first `EXECUTE` on each connection (one round trip, one
   counted query), then only `EXECUTE`. Behind a transaction-mode pooler that does not keep
   prepared statements (PgBouncer before 1.21), set `APIKEYS_PREPARED_LOOKUP = False`.
-- **Persistent connections** (`CONN_MAX_AGE` 60): opening a PostgreSQL connection costs
-  more than the lookup. `CONN_HEALTH_CHECKS` is on, which costs every request that touches
-  the database one `SELECT 1` round trip, in (b) to (e) alike.
+- **Persistent connections, checked by the lookup itself** (`CONN_MAX_AGE` 60,
+  `CONN_HEALTH_CHECKS` on): opening a PostgreSQL connection costs more than the lookup.
+  Django's health check sends `SELECT 1` before the first query of every request on a kept
+  connection: a round trip. The lookup is a query on that same connection, so it takes the
+  check over: if it fails on a connection that is no longer usable, it reconnects and runs
+  the read-only statement again, as the check would have (tested by terminating the
+  server's backend between requests). (b) and (d) pay the `SELECT 1`.
 - **Last-used tracking** writes at most once per `APIKEYS_LAST_USED_INTERVAL` (60 s) per key,
   with a conditional `UPDATE` so concurrent workers do not both write.
-- **Rate limits** (`apikeys/throttling.py`): on Redis both windows move in one round trip, a
-  server-side script (`INCR` + `EXPIRE NX` per window), on a redis-py client kept per cache
-  backend: Django's `RedisCache` builds a new redis-py client object on every call, which
-  cost more than the round trip. The script is sent before the key's SQL lookup and its
-  reply read after it, so the two round trips overlap instead of adding up (the counters are
-  named by the key's HMAC digest, known before the lookup; a public prefix cannot spend
-  another key's budget). Elsewhere each window is one atomic `incr` (`add` only for a
-  window's first hit).
+- **Rate limits** (`apikeys/counters.py`, `apikeys/throttling.py`): both windows move in
+  one call. On Redis it is a server-side script (`INCR` + `EXPIRE NX` per window) on a
+  redis-py client kept per cache backend (Django's `RedisCache` builds a new redis-py client
+  object on every call, which cost more than the round trip); the script is sent before
+  the key's SQL lookup and its reply read after it, so the two round trips overlap (the
+  counters are named by the key's HMAC digest, known before the lookup; a public prefix
+  cannot spend another key's budget). Without Redis, the default cache is Django's
+  `LocMemCache` plus `count_windows`, which moves every window under one hold of the
+  cache's lock: Django's API would take one `incr` per window, each validating the key and
+  unpickling and pickling the count. Any other cache takes one atomic `incr` per window.
 - **Refusals before I/O**: a malformed key or one with a bad CRC32 checksum is refused by
   `apikeys/keys.py` before any database or cache call.
 - **Nothing is cached between requests**: a revoke, pause, member removal or user
@@ -113,8 +126,8 @@ def render(meta: dict[str, Any], results: dict[str, Any]) -> str:
             measured = backend["no_health_checks"]
             parts.append(
                 f"**{int(largest):,} keys, `CONN_HEALTH_CHECKS` off** (not the shipped setting:"
-                " what Django's per-request `SELECT 1` costs every endpoint that touches the"
-                " database)\n\n"
+                " what Django's per-request `SELECT 1` costs the endpoints that send it, (b)"
+                " and (d); (c) and the floors let their statement stand in for it)\n\n"
                 + markdown_table(endpoint_header(measured), endpoint_rows(measured))
                 + "\n"
             )
@@ -194,7 +207,11 @@ def _reading(results: dict[str, Any]) -> str:
         floors = f"(e) {added(m, 'floor'):.0f} µs"
         if "floor-prepared" in m["endpoints"]:
             floors += f", (f) {added(m, 'floor-prepared'):.0f} µs"
-        how = "one Redis round trip" if name == "postgres" else "two in-process `incr` calls"
+        how = (
+            "one Redis round trip"
+            if name == "postgres"
+            else "one in-process `count_windows` call"
+        )
         lines.append(
             f"- **Where (c)'s cost goes**, {BACKENDS[name]}, {int(largest):,} keys: the lookup "
             f"and the checks, (c0), add {added(m, 'apikey-nothrottle'):.0f} µs; the two "
@@ -212,12 +229,10 @@ _FLOOR_NOTE = """\
 - **Against the floor.** The floors run no throttle, so "(c) within 1.5 x the floor"
   charges the rate limits to the lookup; (c0) against the floor compares the lookups
   alone. What remains between (c0) and the floor is what the ORM contract
-  costs per request: converting every column (text to UUID and datetime on SQLite) and
-  building three model instances with `Model.from_db`, where the floor builds one user and
-  converts nothing. On SQLite the windows are two `LocMemCache.incr` calls, each mostly
-  Django's memcached-style key validation and pickling; counting both windows in one call
-  would need an atomic multi-key increment, which Django's cache API does not offer. On
-  Redis they are one more round trip, overlapped with the lookup's, which the floors do not make."""
+  costs per request: converting every column (text to UUID, naive to aware datetimes on
+  SQLite) for three model instances, where the floor builds one user and converts only
+  what its checks read. On Redis the windows are one more round trip, overlapped with the
+  lookup's, which the floors do not make."""
 
 _SCALE_NOTE = """\
 - **Key count.** The lookup is one unique-index probe per table, so the largest key count
@@ -233,21 +248,19 @@ def _postgres_note(backend: dict[str, Any]) -> str:
     lines = [
         "- **PostgreSQL is counted in round trips.** On this shared 2-core machine a loopback"
         " round trip costs 100-200 µs inside a request (the client waits for the server"
-        " process to be scheduled). (c) makes three: `CONN_HEALTH_CHECKS`' `SELECT 1`, the"
-        " prepared `EXECUTE` and the Redis script. (b) and (d) make two, but the server parses"
-        " and plans their statements every time and their Python compiles the query every"
-        " time. A cost every endpoint shares pulls every ratio towards 1."
+        " process to be scheduled), often more. (c) makes two, overlapped: the prepared"
+        " `EXECUTE` and the Redis script. (b) and (d) make two in a row,"
+        " `CONN_HEALTH_CHECKS`' `SELECT 1` and their query, which the server parses and plans"
+        " every time, after their Python compiled it."
     ]
     off = backend.get("no_health_checks")
-    health = ""
     if off:
-        health = f" and the health check ({added(shipped, 'apikey') - added(off, 'apikey'):.0f} µs)"
         lines.append(
-            f"  Without the health check (the extra table) (c) adds {added(off, 'apikey'):.0f} µs"
-            f" instead of {added(shipped, 'apikey'):.0f}, (b) {added(off, 'token'):.0f} instead"
-            f" of {added(shipped, 'token'):.0f}, (d) {added(off, 'drf-api-key'):.0f} instead of"
-            f" {added(shipped, 'drf-api-key'):.0f}: (c) ÷ (b) ="
-            f" {_ratio(off, 'apikey', 'token'):.2f}, (c) ÷ (d) ="
+            f"  Without the health check (the extra table) (b) adds {added(off, 'token'):.0f} µs"
+            f" instead of {added(shipped, 'token'):.0f}, (d) {added(off, 'drf-api-key'):.0f}"
+            f" instead of {added(shipped, 'drf-api-key'):.0f}, and (c)"
+            f" {added(off, 'apikey'):.0f} (shipped: {added(shipped, 'apikey'):.0f}):"
+            f" (c) ÷ (b) = {_ratio(off, 'apikey', 'token'):.2f}, (c) ÷ (d) ="
             f" {_ratio(off, 'apikey', 'drf-api-key'):.2f}."
         )
     lookup = " and ".join(
@@ -259,15 +272,12 @@ def _postgres_note(backend: dict[str, Any]) -> str:
         " generator share two cores (with other work), so throughput is bound by the CPU all"
         " processes spend per request, not by latency: (c) spends less than (b) in the worker"
         " and in PostgreSQL (see (c0) in process), and adds a Redis hop (a context switch each"
-        " way and the script). On SQLite, where nothing but the worker runs, (c)'s smaller"
-        " in-process cost shows.",
-        f"- **What would lower (c) further on PostgreSQL.** The lookup is not what costs: (c0)"
-        f" adds {lookup} x what the prepared floor (f) adds (by key count). The round trips"
-        f" do: the rate limits ({rate_limits:.0f} µs here){health}. Options: Redis on a Unix"
-        " socket or on the application host; rate limiting at the proxy, or in process per"
-        " worker (giving up exact limits across processes); `CONN_HEALTH_CHECKS` off (a"
-        " connection that died between requests then fails one request instead of being"
-        " replaced: a choice for `portal/settings.py`).",
+        " way and the script).",
+        f"- **What would lower (c) further on PostgreSQL.** The lookup is at the floor: (c0)"
+        f" adds {lookup} x what the prepared floor (f) adds (by key count). The rate limits"
+        f" cost {rate_limits:.0f} µs here, mostly the Redis round trip. Options: Redis on a"
+        " Unix socket or on the application host; rate limiting at the proxy, or in process"
+        " per worker (giving up exact limits across processes).",
     ]
     return "\n".join(lines)
 

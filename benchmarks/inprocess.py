@@ -5,10 +5,12 @@ process against an already seeded bench database. Requests are WSGI environ dict
 Django's real `WSGIHandler` (middleware, URL resolution, DRF, rendering, the request
 signals that manage persistent connections), with no HTTP server or client in the way.
 
-Method: every endpoint is warmed up, then each round runs a batch of requests against every
-endpoint in a shuffled order. An endpoint's cost is its median per-request time over the
-rounds; its added cost is the median over rounds of its time minus `none`'s time in the
-same round, so drift of the machine (other processes, CPU frequency) cancels.
+Method: every endpoint is warmed up, then each round runs a short batch of requests against
+every endpoint in a shuffled order, each request timed on its own. A round's figure for an
+endpoint is the median of its batch; an endpoint's cost is the median over the rounds, and
+its added cost the median over rounds of its figure minus `none`'s in the same round. Short
+rounds (tens of milliseconds) and medians keep a shared machine's drift and preemptions out
+of the differences.
 """
 
 from __future__ import annotations
@@ -190,12 +192,18 @@ def count(call: Callable[[], int], n: int = 20) -> dict[str, float]:
 
 
 def timed_batch(call: Callable[[], int], batch: int) -> float:
-    """Microseconds per request over one batch."""
-    gc.collect()
-    started = time.perf_counter_ns()
+    """Microseconds per request over one batch: the median of the batch's requests.
+
+    Each request is timed on its own: on a shared machine a batch's mean swings with the
+    few requests that were preempted, its median does not.
+    """
+    clock = time.perf_counter_ns
+    times = []
     for _ in range(batch):
+        started = clock()
         call()
-    return (time.perf_counter_ns() - started) / batch / 1000
+        times.append(clock() - started)
+    return statistics.median(times) / 1000
 
 
 def measure(config: dict[str, Any]) -> dict[str, Any]:
@@ -226,11 +234,16 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
 
     rng = random.Random(config.get("seed", 1))
     samples: dict[str, list[float]] = {name: [] for name in callers}
+    # Everything alive now (Django, the app, the callers) is left out of later collections,
+    # which then stay short; they run between rounds, never inside a timed request.
+    gc.collect()
+    gc.freeze()
     for _ in range(config["rounds"]):
         order = list(callers)
         rng.shuffle(order)
         for name in order:
             samples[name].append(timed_batch(callers[name], config["batch"]))
+        gc.collect()
     return {
         "samples": samples,
         "counts": {k: v for k, v in counts.items() if "(" not in k},

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PROFILES = {
     "full": {
-        "inprocess": {"warmup": 300, "rounds": 21, "batch": 200},
+        "inprocess": {"warmup": 300, "rounds": 420, "batch": 10},
         "stack": {
             "warmup": 100,
             "rounds": 5,
@@ -48,7 +48,7 @@ PROFILES = {
         "passes": 3,
     },
     "quick": {
-        "inprocess": {"warmup": 100, "rounds": 7, "batch": 100},
+        "inprocess": {"warmup": 100, "rounds": 60, "batch": 10},
         "stack": {
             "warmup": 50,
             "rounds": 3,
