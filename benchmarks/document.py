@@ -58,7 +58,8 @@ METHOD = """\
   rows; the keys the bench sends are made through the normal code paths.
 - **Whole stack**: gunicorn, 2 sync workers, on 127.0.0.1, with the same settings; a Python
   load generator (4 threads, one request per connection, fixed count per slice, time cap)
-  interleaves the endpoints in rounds. *req/s* is the median over slices; p50 and p99 are
+  interleaves the endpoints in rounds. *req/s* is the median over slices; *÷ (a)* the
+  median over rounds of the slice's rate over (a)'s in the same round; p50 and p99 are
   over all requests of the endpoint, client side.
 """
 
@@ -236,9 +237,10 @@ _FLOOR_NOTE = """\
 
 _SCALE_NOTE = """\
 - **Key count.** The lookup is one unique-index probe per table, so the largest key count
-  costs what the smallest does, within the machine's noise; the ratio in the targets is the
-  median over passes that alternate between the two databases, so drift between them
-  cancels."""
+  costs what the smallest does, within the machine's noise. The key counts run in separate
+  processes, so the ratio in the targets compares each one's added cost relative to the
+  same process's (a) (no database: the machine's speed at that moment), and takes the
+  median over passes that alternate between the two databases."""
 
 
 def _postgres_note(backend: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ The generator is plain Python: a few threads, each sending one request per conne
 `http.client` (gunicorn's sync workers close every connection), for a fixed number of
 requests per slice with a time cap per slice, so it always stops by itself. Endpoints are
 interleaved in rounds like the in-process bench; an endpoint's requests per second is the
-median over its slices, its latencies are over all its requests.
+median over its slices, its share of (a)'s the median over rounds of its slice's rate over
+(a)'s in the same round; its latencies are over all its requests.
 """
 
 from __future__ import annotations
@@ -169,6 +170,10 @@ def measure(
         latencies = [s for run in runs for s in run.latencies]
         results[name] = {
             "rps": statistics.median(run.rps for run in runs),
+            # Against (a) in the same round, then the median: drift between rounds cancels.
+            "share": statistics.median(
+                run.rps / base.rps for run, base in zip(runs, slices["none"], strict=True)
+            ),
             "p50_ms": percentile(latencies, 0.50) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000,
             "requests": len(latencies),
