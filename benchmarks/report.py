@@ -37,7 +37,7 @@ def machine() -> dict[str, Any]:
         kib = int(meminfo.read_text().split()[1])
         memory = f"{kib / 1024 / 1024:.0f} GiB"
     packages = ["Django", "djangorestframework", "djangorestframework-api-key", "psycopg"]
-    packages += ["redis", "gunicorn"]
+    packages += ["redis", "hiredis", "gunicorn"]
     return {
         "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
         "memory": memory,
