@@ -6,9 +6,10 @@ import itertools
 import re
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connections, router
@@ -61,6 +62,7 @@ def audit_events_for(
 
 # The authentication lookup --------------------------------------------------------------
 
+_T = TypeVar("_T")
 _PREFIX_PLACEHOLDER = "\x00prefix\x00"
 _KEY_FIELDS = tuple(f.attname for f in APIKey._meta.concrete_fields)
 _ORG_FIELDS = tuple(f.attname for f in Organization._meta.concrete_fields)
@@ -111,7 +113,9 @@ class _CompiledLookup:
     - the converters (text to UUID or datetime on SQLite, JSON for `scopes`) are looked up
       once; looking them up is most of what `results_iter` costs per call;
     - the three instances are built as `Model.from_db` leaves them, without running
-      `Model.__init__` (see `_loaded`), unless an init signal has a receiver.
+      `Model.__init__` (see `_loaded`), unless an init signal has a receiver;
+    - the statement is also the request's connection health check
+      (`read_checking_connection`): no `SELECT 1` round trip before it.
 
     tests/apikeys/test_auth_performance.py compares every hydrated field with an ORM load.
     """
@@ -174,18 +178,7 @@ class _CompiledLookup:
     def run(self, prefix: str) -> AuthLookup | None:
         params = {**self.params, self.prefix_param: prefix}
         connection = connections[self.alias]
-        if not _take_over_health_check(connection):
-            row = self._fetch(connection, params)
-        else:
-            try:
-                row = self._fetch(connection, params)
-            except DatabaseFailure:  # OperationalError, InterfaceError, ...
-                if connection.is_usable():
-                    raise  # the statement failed, not the connection
-                # The connection died since the last request (what the health check is
-                # for): reconnect and run the read-only statement once more.
-                connection.close()
-                row = self._fetch(connection, params)
+        row = read_checking_connection(connection, lambda: self._fetch(connection, params))
         if row is None:
             return None
         values = list(row)
@@ -224,25 +217,31 @@ class _CompiledLookup:
         return AuthLookup(key=key, membership_role=row[-1])
 
 
-def _take_over_health_check(connection: Any) -> bool:
-    """Let the lookup be this request's connection health check, if one is still due.
+def read_checking_connection(connection: Any, read: Callable[[], _T]) -> _T:
+    """Run the read-only `read` on `connection`, as this request's connection health check.
 
     With `CONN_HEALTH_CHECKS`, Django sends `SELECT 1` before the first query of every
     request that reuses a connection: one more round trip, on every authenticated request,
-    for a connection that is almost always fine. The lookup is a query on that same
-    connection, so it checks it as well: if it fails on a connection that is no longer
-    usable, `run` reconnects and runs it again, which is what the check would have done.
-    Inside a transaction nothing is taken over (a failure there must abort it).
+    for a connection that is almost always fine. A read on that same connection checks it
+    as well: if it fails and the connection is no longer usable (it died since the last
+    request, which is what the check is for), reconnect and read once more, as the check
+    would have. Inside a transaction, or once the check is done, Django's way stands.
     """
     if (
         connection.connection is None  # a new connection is healthy
         or not connection.health_check_enabled
         or connection.health_check_done
-        or connection.in_atomic_block
+        or connection.in_atomic_block  # a failure there must abort the transaction
     ):
-        return False
+        return read()
     connection.health_check_done = True
-    return True
+    try:
+        return read()
+    except DatabaseFailure:  # OperationalError, InterfaceError, ...
+        if connection.is_usable():
+            raise  # the statement failed, not the connection
+        connection.close()
+        return read()
 
 
 def _loaded(model: type[Model], alias: str, attnames: tuple[str, ...], values: list[Any]) -> Any:

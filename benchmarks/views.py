@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.utils import Error as DatabaseFailure
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
@@ -26,7 +25,7 @@ from rest_framework_api_key.permissions import HasAPIKey
 
 from apikeys import conf, keys
 from apikeys.authentication import APIKeyAuthentication
-from apikeys.selectors import _take_over_health_check
+from apikeys.selectors import read_checking_connection
 from apikeys.throttling import APIKeyRateThrottle, UserRateThrottle
 from organizations.models import User
 
@@ -112,18 +111,12 @@ class FloorAuthentication(BaseAuthentication):
 
     def checked_fetch(self, prefix: str) -> tuple[Any, ...] | None:
         """Run the statement; like (c)'s lookup, let it be the connection's health check."""
-        if not _take_over_health_check(connection):
+
+        def read() -> tuple[Any, ...] | None:
             with connection.cursor() as cursor:
                 return self.fetch(cursor, prefix)
-        try:
-            with connection.cursor() as cursor:
-                return self.fetch(cursor, prefix)
-        except DatabaseFailure:
-            if connection.is_usable():
-                raise
-            connection.close()
-            with connection.cursor() as cursor:
-                return self.fetch(cursor, prefix)
+
+        return read_checking_connection(connection, read)
 
     def fetch(self, cursor: Any, prefix: str) -> tuple[Any, ...] | None:
         cursor.execute(FLOOR_SQL, [prefix])
