@@ -22,7 +22,14 @@ def child_env(database_url: str, redis_url: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "PYTEST_VERSION", "DJANGO_SETTINGS_MODULE"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "PYTEST_VERSION",
+            "DJANGO_SETTINGS_MODULE",
+            "BENCH_LARGE_DATABASE_URL",
+        }
     }
     env.update(
         DJANGO_SETTINGS_MODULE="benchmarks.settings",
@@ -52,8 +59,11 @@ class SqliteBench:
     def copy(self, source: int, target: int) -> None:
         shutil.copyfile(self.path(source), self.path(target))
 
-    def env(self, count: int) -> dict[str, str]:
-        return child_env(f"sqlite:///{self.path(count)}", "")
+    def env(self, count: int, large: int | None = None) -> dict[str, str]:
+        env = child_env(f"sqlite:///{self.path(count)}", "")
+        if large is not None:
+            env["BENCH_LARGE_DATABASE_URL"] = f"sqlite:///{self.path(large)}"
+        return env
 
     def close(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -103,9 +113,14 @@ class PostgresBench:
         )
         self.names.append(name)
 
-    def env(self, count: int) -> dict[str, str]:
-        url = urlunsplit(self.source._replace(path=f"/{self.name(count)}"))
-        return child_env(url, os.environ["REDIS_URL"])
+    def env(self, count: int, large: int | None = None) -> dict[str, str]:
+        env = child_env(self.url(count), os.environ["REDIS_URL"])
+        if large is not None:
+            env["BENCH_LARGE_DATABASE_URL"] = self.url(large)
+        return env
+
+    def url(self, count: int) -> str:
+        return urlunsplit(self.source._replace(path=f"/{self.name(count)}"))
 
     def close(self) -> None:
         for key in self.redis.scan_iter(match=f"{BENCH_CACHE_PREFIX}:*", count=1000):

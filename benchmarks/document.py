@@ -55,7 +55,9 @@ METHOD = """\
   Like (c), the floors let their statement stand in for the connection health check.
 - **Keys**: every kind of key (Keyportal, DRF tokens, djangorestframework-api-key) has the
   stated number of rows (with as many users and memberships), bulk-inserted from precomputed
-  rows; the keys the bench sends are made through the normal code paths.
+  rows; the keys the bench sends are made through the normal code paths. The two key
+  counts are two databases open in the same process; every endpoint but (a) runs against
+  both in the same rounds, and (a) is the baseline of both.
 - **Whole stack**: gunicorn, 2 sync workers, on 127.0.0.1, with the same settings; a Python
   load generator (4 threads, one request per connection, fixed count per slice, time cap)
   interleaves the endpoints in rounds. *req/s* is the median over slices; *÷ (a)* the
@@ -161,8 +163,9 @@ def _latest_run(meta: dict[str, Any], results: dict[str, Any]) -> str:
         f"- **Software**: Python {meta['python']}, SQLite {meta['sqlite']};"
         f" {servers or 'no servers'}; {packages}.",
         f"- **Rounds**: in process, {inprocess['rounds']} rounds of {inprocess['batch']}"
-        f" requests per endpoint and key count (in {meta['config']['passes']} passes"
-        f" alternating between key counts) after {inprocess['warmup']} warm-up requests;"
+        f" requests per endpoint and key count (in {meta['config']['passes']} processes,"
+        " both key counts in each) after"
+        f" {inprocess['warmup']} warm-up requests;"
         f" whole stack, {stack['rounds']} rounds of {stack['requests']} requests per endpoint"
         f" from {stack['concurrency']} client threads.",
     ]
@@ -209,9 +212,7 @@ def _reading(results: dict[str, Any]) -> str:
         if "floor-prepared" in m["endpoints"]:
             floors += f", (f) {added(m, 'floor-prepared'):.0f} µs"
         how = (
-            "one Redis round trip"
-            if name == "postgres"
-            else "one in-process `count_windows` call"
+            "one Redis round trip" if name == "postgres" else "one in-process `count_windows` call"
         )
         lines.append(
             f"- **Where (c)'s cost goes**, {BACKENDS[name]}, {int(largest):,} keys: the lookup "
@@ -237,10 +238,10 @@ _FLOOR_NOTE = """\
 
 _SCALE_NOTE = """\
 - **Key count.** The lookup is one unique-index probe per table, so the largest key count
-  costs what the smallest does, within the machine's noise. The key counts run in separate
-  processes, so the ratio in the targets compares each one's added cost relative to the
-  same process's (a) (no database: the machine's speed at that moment), and takes the
-  median over passes that alternate between the two databases."""
+  costs what the smallest does, within the machine's noise. Both key counts are measured in
+  the same process and the same rounds (one database each, `benchmarks/routing.py`), so
+  the comparison shares the machine's drift and the process's own speed; measured in
+  separate processes, that alone moved the ratio by more than 10%."""
 
 
 def _postgres_note(backend: dict[str, Any]) -> str:

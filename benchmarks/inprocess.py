@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import django
@@ -127,7 +127,7 @@ class Counter:
     def active(self) -> Iterator[Counter]:
         from django.core.cache import caches
         from django.core.cache.backends.redis import RedisCache
-        from django.db import connection
+        from django.db import connections
 
         cache = caches["default"]
         if isinstance(cache, RedisCache):
@@ -135,7 +135,9 @@ class Counter:
         else:
             restore = self._count_cache_api_calls(cache)
         try:
-            with connection.execute_wrapper(self._query):
+            with ExitStack() as wrapped:
+                for alias in connections:
+                    wrapped.enter_context(connections[alias].execute_wrapper(self._query))
                 yield self
         finally:
             restore()
@@ -207,33 +209,45 @@ def timed_batch(call: Callable[[], int], batch: int) -> float:
 
 
 def measure(config: dict[str, Any]) -> dict[str, Any]:
-    """Warm up, count, then time the endpoints in interleaved rounds."""
+    """Warm up, count, then time the endpoints in interleaved rounds, on every database.
+
+    With two databases (`default`, `large`: two key counts, see benchmarks/routing.py) every
+    endpoint but `none` runs against each, in the same rounds; `none` touches no database
+    and is the baseline of both. Results are by database alias.
+    """
     from django.core.wsgi import get_wsgi_application
+    from django.db import connection, connections
+
+    from benchmarks.routing import HEADER
 
     app = get_wsgi_application()
     credentials = config["credentials"]
-    from django.db import connection
-
-    callers = {
-        name: make_caller(app, environ_for(path, auth and auth.format(**credentials)))
-        for name, (path, auth) in ENDPOINTS.items()
+    databases = [alias for alias in ("default", "large") if alias in connections]
+    callers = {}
+    for name, (path, auth) in ENDPOINTS.items():
         # SQLite's driver keeps its own cache of prepared statements: there, it is `floor`.
-        if name != "floor-prepared" or connection.vendor == "postgresql"
-    }
-    for name, call in callers.items():
+        if name == "floor-prepared" and connection.vendor != "postgresql":
+            continue
+        for alias in databases[:1] if name == "none" else databases:
+            environ = environ_for(path, auth and auth.format(**credentials))
+            if alias == "large":
+                environ[HEADER] = "large"
+            callers[name, alias] = make_caller(app, environ)
+    for (name, alias), call in callers.items():
         statuses = {call() for _ in range(config["warmup"])}
         if statuses != {200}:
-            raise SystemExit(f"bench endpoint {name} answered {statuses}, expected 200")
+            raise SystemExit(f"bench endpoint {name} ({alias}) answered {statuses}, expected 200")
 
-    counts = {name: count(call) for name, call in callers.items()}
+    counts = {key: count(call) for key, call in callers.items()}
+    refusals = {}
     for label, raw in (("malformed", MALFORMED), ("bad-checksum", _bad_checksum(credentials))):
         call = make_caller(app, environ_for("/bench/apikey/", f"Bearer {raw}"))
         if call() != 401:
             raise SystemExit(f"a {label} key was not refused with 401")
-        counts[f"apikey ({label} key)"] = count(call)
+        refusals[f"apikey ({label} key)"] = count(call)
 
     rng = random.Random(config.get("seed", 1))
-    samples: dict[str, list[float]] = {name: [] for name in callers}
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in callers}
     # Everything alive now (Django, the app, the callers) is left out of later collections,
     # which then stay short; they run between rounds, never inside a timed request.
     gc.collect()
@@ -241,13 +255,25 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     for _ in range(config["rounds"]):
         order = list(callers)
         rng.shuffle(order)
-        for name in order:
-            samples[name].append(timed_batch(callers[name], config["batch"]))
+        for key in order:
+            samples[key].append(timed_batch(callers[key], config["batch"]))
         gc.collect()
+    baseline = ("none", databases[0])
     return {
-        "samples": samples,
-        "counts": {k: v for k, v in counts.items() if "(" not in k},
-        "refusals": {k: v for k, v in counts.items() if "(" in k},
+        alias: {
+            "samples": {
+                name: samples[baseline if name == "none" else (name, alias)]
+                for name, at in callers
+                if at == alias or name == "none"
+            },
+            "counts": {
+                name: counts[baseline if name == "none" else (name, alias)]
+                for name, at in callers
+                if at == alias or name == "none"
+            },
+            "refusals": refusals,
+        }
+        for alias in databases
     }
 
 

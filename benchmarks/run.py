@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                 # what `make bench` runs
     python -m benchmarks.run --quick         # fewer rounds, 1,000 and 10,000 keys
-    python -m benchmarks.run --keys 1000,50000 --no-stack
+    python -m benchmarks.run --keys 1000,50000 --no-stack   # one or two key counts
 
 SQLite with the local-memory cache always; PostgreSQL with Redis as well when
 `DATABASE_URL` and `REDIS_URL` are set. The PostgreSQL run uses its own databases,
@@ -92,6 +92,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--keys takes comma-separated whole numbers, e.g. 1000,1000000")
     if any(n < 1 for n in args.key_counts):
         parser.error("--keys must be positive")
+    if len(args.key_counts) > 2:
+        parser.error("--keys takes one or two key counts (measured side by side)")
     postgres_ready = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
     args.backends = args.backend or (["sqlite", "postgres"] if postgres_ready else ["sqlite"])
     if "postgres" in args.backends and not postgres_ready:
@@ -156,10 +158,16 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         config = {**args.profile["inprocess"], "credentials": credentials}
         config["rounds"] = max(3, config["rounds"] // passes)
         runs: dict[int, list[dict[str, Any]]] = {count: [] for count in counts}
+        small, large = counts[0], counts[-1]
         for n in range(passes):
-            for count in counts:  # alternate, so drift between key counts cancels too
-                print(f"   pass {n + 1}/{passes}: {count:,} keys", flush=True)
-                runs[count].append(run_child("benchmarks.inprocess", bench.env(count), config))
+            # Both key counts in one process, in the same rounds (benchmarks/routing.py).
+            together = " and ".join(f"{c:,}" for c in counts)
+            print(f"   pass {n + 1}/{passes}: {together} keys", flush=True)
+            env = bench.env(small, large=large if large != small else None)
+            measured = run_child("benchmarks.inprocess", env, config)
+            runs[small].append(measured["default"])
+            if large != small:
+                runs[large].append(measured["large"])
         in_process = {count: merge(passes_of) for count, passes_of in runs.items()}
         for count, measured in in_process.items():
             print(f"-- {name}, {count:,} keys\n{report.console_table(measured)}", flush=True)
@@ -168,7 +176,8 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
             # Not the shipped setting: what CONN_HEALTH_CHECKS' `SELECT 1` costs each request.
             print(f"   extra: {counts[-1]:,} keys, CONN_HEALTH_CHECKS off", flush=True)
             env = {**bench.env(counts[-1]), "BENCH_CONN_HEALTH_CHECKS": "0"}
-            result["no_health_checks"] = merge([run_child("benchmarks.inprocess", env, config)])
+            measured = run_child("benchmarks.inprocess", env, config)
+            result["no_health_checks"] = merge([measured["default"]])
         result["scale"] = scale(runs) if len(counts) > 1 else None
         if not args.no_stack:
             print(f"== {name}: whole stack (gunicorn, {stack.WORKERS} workers)", flush=True)
@@ -195,19 +204,17 @@ def merge(passes: list[dict[str, Any]]) -> dict[str, Any]:
 def scale(runs: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
     """(c)'s added cost at the largest key count over the smallest, per pass; the median.
 
-    The key counts run in separate processes, a few seconds apart, and a shared machine's
-    speed drifts by more than 10% over that time. So each added cost is taken relative to
-    the same process's (a) (no authentication, no database: a measure of the machine's
-    speed that the key count cannot touch) before the two are compared.
+    Both key counts ran in the same process and the same rounds, so the machine's drift
+    and the process's own speed are common to both.
     """
     small, large = min(runs), max(runs)
     ratios = []
     for at_small, at_large in zip(runs[small], runs[large], strict=True):
-        relative = []
-        for run in (at_small, at_large):
-            measured = inprocess.summarize(run["samples"], run["counts"])
-            relative.append(measured["apikey"]["added_us"] / measured["none"]["median_us"])
-        ratios.append(relative[1] / relative[0])
+        cost = [
+            inprocess.summarize(r["samples"], r["counts"])["apikey"]["added_us"]
+            for r in (at_small, at_large)
+        ]
+        ratios.append(cost[1] / cost[0])
     return {"small": small, "large": large, "ratio": statistics.median(ratios), "passes": ratios}
 
 

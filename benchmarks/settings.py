@@ -29,8 +29,19 @@ DATABASES = {
         and _shipped["CONN_HEALTH_CHECKS"],
     }
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# The larger key count's database, beside the smaller one: see benchmarks/routing.py.
+if os.environ.get("BENCH_LARGE_DATABASE_URL"):
+    DATABASES["large"] = {
+        **DATABASES["default"],
+        **env.db_url_config(os.environ["BENCH_LARGE_DATABASE_URL"]),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    }
+    DATABASE_ROUTERS = ["benchmarks.routing.DatabaseRouter"]
+    MIDDLEWARE = ["benchmarks.routing.DatabaseMiddleware", *MIDDLEWARE]  # noqa: F405
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database["OPTIONS"] = {"timeout": 20}
 
 _redis_url = os.environ.get("BENCH_REDIS_URL", "")
 if _redis_url:

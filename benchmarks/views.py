@@ -12,7 +12,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
@@ -25,6 +25,7 @@ from rest_framework_api_key.permissions import HasAPIKey
 
 from apikeys import conf, keys
 from apikeys.authentication import APIKeyAuthentication
+from apikeys.models import APIKey
 from apikeys.selectors import read_checking_connection
 from apikeys.throttling import APIKeyRateThrottle, UserRateThrottle
 from organizations.models import User
@@ -91,7 +92,8 @@ class FloorAuthentication(BaseAuthentication):
         parsed = keys.parse(raw, conf.brand())
         if parsed is None:
             raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
-        row = self.checked_fetch(parsed.prefix)
+        database = connections[router.db_for_read(APIKey)]  # as (c)'s lookup picks it
+        row = self.checked_fetch(database, parsed.prefix)
         if row is None or not keys.verify(raw, row[6], row[7], conf.pepper()):
             raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
         status, expires_at = row[9], row[11]
@@ -102,21 +104,21 @@ class FloorAuthentication(BaseAuthentication):
         if status != "active" or expired or not is_active or (role is None and not is_staff):
             raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
         user = User.from_db(
-            connection.alias,
+            database.alias,
             _USER_FIELDS,
             (row[2], last_login, is_superuser, email, full_name, is_staff, is_active, joined),
         )
         scopes = json.loads(row[8]) if isinstance(row[8], str) else row[8]
         return user, FloorKey(row, scopes, role or "admin")
 
-    def checked_fetch(self, prefix: str) -> tuple[Any, ...] | None:
+    def checked_fetch(self, database: Any, prefix: str) -> tuple[Any, ...] | None:
         """Run the statement; like (c)'s lookup, let it be the connection's health check."""
 
         def read() -> tuple[Any, ...] | None:
-            with connection.cursor() as cursor:
+            with database.cursor() as cursor:
                 return self.fetch(cursor, prefix)
 
-        return read_checking_connection(connection, read)
+        return read_checking_connection(database, read)
 
     def fetch(self, cursor: Any, prefix: str) -> tuple[Any, ...] | None:
         cursor.execute(FLOOR_SQL, [prefix])
@@ -133,7 +135,7 @@ class PreparedFloorAuthentication(FloorAuthentication):
     _prepared: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def fetch(self, cursor: Any, prefix: str) -> tuple[Any, ...] | None:
-        raw_connection = connection.connection
+        raw_connection = cursor.db.connection
         if raw_connection not in self._prepared:
             cursor.execute("PREPARE bench_floor AS " + FLOOR_SQL.replace("%s", "$1"))
             self._prepared.add(raw_connection)
