@@ -14,10 +14,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from apikeys.models import APIKey
+from organizations.permissions import NOT_A_MANAGER, is_manager_role, role_in
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
-from organizations.permissions import is_manager_role, role_in
 
 WRONG_ORGANIZATION = "This API key does not have access to this organization"
 MISSING_SCOPE = "This API key does not have the required scope: {scope}"
@@ -102,15 +102,19 @@ class HasScopes(BasePermission):
     """Require every scope in the view's `required_scopes` from API-key requests.
 
     Session requests are governed by the user's role alone. The 403 names the missing scope.
+    Override `scopes_for(view)` to require others.
     """
 
     message = MISSING_SCOPE
+
+    def scopes_for(self, view: APIView) -> Iterable[str]:
+        return getattr(view, "required_scopes", ())
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         key = request_key(request)
         if key is None:
             return True
-        for scope in getattr(view, "required_scopes", ()):
+        for scope in self.scopes_for(view):
             if scope not in key.scopes:
                 self.message = MISSING_SCOPE.format(scope=scope)
                 return False
@@ -121,19 +125,19 @@ def require_scopes(*scopes: str) -> type[BasePermission]:
     """Return a permission class requiring `scopes`, e.g. `require_scopes("records:read")`."""
 
     class _RequireScopes(HasScopes):
-        def has_permission(self, request: Request, view: APIView) -> bool:
-            view_scopes: Iterable[str] = getattr(view, "required_scopes", ())
-            holder = type("V", (), {"required_scopes": (*scopes, *view_scopes)})
-            return super().has_permission(request, holder)
+        def scopes_for(self, view: APIView) -> Iterable[str]:
+            return (*scopes, *super().scopes_for(view))
 
     _RequireScopes.__name__ = f"RequireScopes_{'_'.join(scopes)}"
     return _RequireScopes
 
 
 class CanManageAPIKeys(BasePermission):
-    """Allow key management to sessions, and to keys holding `api_keys:manage`.
+    """Allow key management to sessions, and to keys holding `api_keys:manage` whose creator
+    is still an owner or admin.
 
-    The role check itself (owner or admin) happens per organization in the services.
+    The 403 says which of the two a key lacks. The role check for sessions (owner or admin)
+    happens per organization in the services.
     """
 
     message = MISSING_SCOPE.format(scope=MANAGE_SCOPE)
@@ -142,4 +146,10 @@ class CanManageAPIKeys(BasePermission):
         key = request_key(request)
         if key is None:
             return True
-        return MANAGE_SCOPE in key.scopes and is_manager_role(key.role)
+        if MANAGE_SCOPE not in key.scopes:
+            return False
+        if not is_manager_role(key.role):
+            # The key holds the scope, but its creator is no longer an owner or admin.
+            self.message = NOT_A_MANAGER
+            return False
+        return True

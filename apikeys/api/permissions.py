@@ -2,7 +2,8 @@
 
 The role rules stay in `organizations.permissions`; these classes only pick the right
 message and make sure a malformed organization id reaches validation (a 400) rather than
-being mistaken for a foreign organization (a 403).
+being mistaken for a foreign organization (a 403). Key management itself is guarded by
+`apikeys.permissions.CanManageAPIKeys`, as downstream.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from rest_framework.request import Request
 from apikeys.permissions import (
     MANAGE_SCOPE,
     MISSING_SCOPE,
-    CanManageAPIKeys,
     HasOrganizationAccess,
     request_key,
 )
-from organizations.permissions import NOT_A_MANAGER, is_manager_role
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -31,19 +30,6 @@ class OrganizationAccess(HasOrganizationAccess):
     """The downstream rule, letting a malformed organization id reach validation (a 400)."""
 
     allow_malformed = True
-
-
-class ManagesAPIKeys(CanManageAPIKeys):
-    """Let sessions through, and keys that hold `api_keys:manage` for an owner or admin."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        key = request_key(request)
-        if key is not None and MANAGE_SCOPE in key.scopes and not is_manager_role(key.role):
-            # The key holds the scope, but its creator is no longer an owner or admin.
-            self.message = NOT_A_MANAGER
-            return False
-        self.message = MISSING_SCOPE.format(scope=MANAGE_SCOPE)
-        return super().has_permission(request, view)
 
 
 class ReadsOrganization(BasePermission):

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apikeys.authentication import APIKeyAuthentication
-from apikeys.permissions import HasOrganizationAccess, require_scopes
+from apikeys.permissions import CanManageAPIKeys, HasOrganizationAccess, require_scopes
 
 
 class RecordsView(APIView):
@@ -21,7 +21,22 @@ class RecordsView(APIView):
     post = get
 
 
+class DevicesView(RecordsView):
+    """`require_scopes` adds to the view's own `required_scopes`."""
+
+    permission_classes = [IsAuthenticated, require_scopes("records:read")]
+    required_scopes = ("devices:read",)
+
+
+class ManageView(RecordsView):
+    """An integration's own key-management endpoint."""
+
+    permission_classes = [IsAuthenticated, CanManageAPIKeys]
+
+
 urlpatterns = [
     path("records/", RecordsView.as_view()),
+    path("devices/", DevicesView.as_view()),
+    path("manage/", ManageView.as_view()),
     path("orgs/<str:organization_id>/records/", RecordsView.as_view()),
 ]

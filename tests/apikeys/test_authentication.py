@@ -14,6 +14,7 @@ from apikeys.models import APIKey, KeyStatus
 from apikeys.permissions import MISSING_SCOPE, WRONG_ORGANIZATION
 from organizations import services as org_services
 from organizations.models import Membership
+from organizations.permissions import NOT_A_MANAGER
 from tests.factories import APIKeyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.apikeys.downstream")]
@@ -195,6 +196,33 @@ def test_a_missing_scope_is_named_in_the_403(make_key):
     response = get({"X-API-Key": raw})
     assert response.status_code == 403
     assert response.json()["detail"] == MISSING_SCOPE.format(scope="records:read")
+
+
+def test_require_scopes_adds_to_the_views_own_required_scopes(make_key):
+    _, records_only = make_key(scopes=["records:read"])
+    _, both = make_key(scopes=["records:read", "devices:read"])
+
+    refused = get({"X-API-Key": records_only}, path="/devices/")
+
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == MISSING_SCOPE.format(scope="devices:read")
+    assert get({"X-API-Key": both}, path="/devices/").status_code == 200
+
+
+def test_key_management_needs_the_manage_scope_and_a_manager_behind_the_key(
+    make_key, org, owner, member
+):
+    _, without_scope = make_key(scopes=["records:read"])
+    _, manager_key = make_key(scopes=["api_keys:manage"])
+    _, member_key = make_key(scopes=["api_keys:manage"], created_by=member)
+
+    no_scope = get({"X-API-Key": without_scope}, path="/manage/")
+    assert no_scope.status_code == 403
+    assert no_scope.json()["detail"] == MISSING_SCOPE.format(scope="api_keys:manage")
+    not_manager = get({"X-API-Key": member_key}, path="/manage/")
+    assert not_manager.status_code == 403
+    assert not_manager.json()["detail"] == NOT_A_MANAGER
+    assert get({"X-API-Key": manager_key}, path="/manage/").status_code == 200
 
 
 def test_last_used_is_written_once_per_interval(key_and_raw, django_assert_num_queries):

@@ -10,9 +10,10 @@ from rest_framework.response import Response
 
 from apikeys.api import docs
 from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
+from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.audit import AuditEventFilterSerializer, AuditEventSerializer
 from apikeys.api.views.base import organization_for, organization_id_or_own, query_params
+from apikeys.permissions import CanManageAPIKeys
 from apikeys.selectors import audit_events_for
 from organizations.permissions import NOT_A_MANAGER, is_manager_role
 
@@ -20,7 +21,7 @@ from organizations.permissions import NOT_A_MANAGER, is_manager_role
 class AuditEventListView(GenericAPIView):
     """List an organization's audit events, newest first. Read-only: the trail is append-only."""
 
-    permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
+    permission_classes = [IsAuthenticated, OrganizationAccess, CanManageAPIKeys]
     serializer_class = AuditEventSerializer
     pagination_class = Pagination
 

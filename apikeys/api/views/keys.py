@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from apikeys import services
 from apikeys.api import docs
 from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
+from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.keys import (
     APIKeyCreateSerializer,
     APIKeyFilterSerializer,
@@ -35,7 +35,7 @@ from apikeys.api.views.base import (
 )
 from apikeys.audit import AuditContext
 from apikeys.models import APIKey
-from apikeys.permissions import request_key
+from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_visible_to
 
 KEY_NOT_FOUND = "No API key with this id in your organizations."
@@ -101,7 +101,7 @@ def _action_schema(name: str, summary: str, description: str) -> Callable:
 class APIKeyViewSet(viewsets.GenericViewSet):
     """The API keys of the caller's organizations and their lifecycle."""
 
-    permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
+    permission_classes = [IsAuthenticated, OrganizationAccess, CanManageAPIKeys]
     serializer_class = APIKeySerializer
     pagination_class = Pagination
     lookup_value_converter = "uuid"

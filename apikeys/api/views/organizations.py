@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from apikeys.api import docs
 from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess, ReadsOrganization
+from apikeys.api.permissions import OrganizationAccess, ReadsOrganization
 from apikeys.api.serializers.organizations import (
     MemberCreateSerializer,
     MemberSerializer,
@@ -22,7 +22,7 @@ from apikeys.api.serializers.organizations import (
     OrganizationSerializer,
 )
 from apikeys.audit import AuditContext
-from apikeys.permissions import request_key
+from apikeys.permissions import CanManageAPIKeys, request_key
 from organizations import services
 from organizations.models import Membership, Organization
 from organizations.permissions import organizations_filter, resolve_role
@@ -135,7 +135,7 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     def get_permissions(self) -> list[BasePermission]:
         reads = self.action in ("list", "retrieve")
-        third = ReadsOrganization() if reads else ManagesAPIKeys()
+        third = ReadsOrganization() if reads else CanManageAPIKeys()
         return [IsAuthenticated(), OrganizationAccess(), third]
 
     def organization(self) -> Organization:

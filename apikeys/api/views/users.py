@@ -13,11 +13,11 @@ from rest_framework.response import Response
 
 from apikeys.api import docs
 from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import ManagesAPIKeys, OrganizationAccess
+from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.keys import APIKeyFilterSerializer, APIKeySerializer
 from apikeys.api.views.base import filter_keys, query_params
 from apikeys.models import APIKey
-from apikeys.permissions import request_key
+from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_manageable_by
 from organizations.models import Membership, User
 from organizations.permissions import MANAGER_ROLES
@@ -28,7 +28,7 @@ USER_NOT_FOUND = "No such user in the organizations you manage."
 class UserAPIKeyListView(GenericAPIView):
     """The keys a user created, in the organizations where the caller is owner or admin."""
 
-    permission_classes = [IsAuthenticated, OrganizationAccess, ManagesAPIKeys]
+    permission_classes = [IsAuthenticated, OrganizationAccess, CanManageAPIKeys]
     serializer_class = APIKeySerializer
     pagination_class = Pagination
 
