@@ -101,7 +101,8 @@ def parse(raw: str, brand: str) -> ParsedKey | None:
     # The checksum is public (anyone can compute a CRC), so a plain comparison leaks nothing.
     if checksum(head) != tail[BODY_LENGTH:]:
         return None
-    return ParsedKey(raw=raw, brand=brand, mode=mode, prefix=f"{brand}_{mode}_{tail[:8]}")
+    prefix = f"{brand}_{mode}_{tail[:PREFIX_BODY_LENGTH]}"
+    return ParsedKey(raw=raw, brand=brand, mode=mode, prefix=prefix)
 
 
 @lru_cache(maxsize=8)

@@ -38,9 +38,6 @@ EXPIRED = "expired"
 
 
 class APIKeyQuerySet(models.QuerySet["APIKey"]):
-    def for_organization(self, organization_id: object) -> APIKeyQuerySet:
-        return self.filter(organization_id=organization_id)
-
     def search(self, term: str) -> APIKeyQuerySet:
         """Keys whose name or display prefix contains `term`."""
         return self.filter(models.Q(name__icontains=term) | models.Q(prefix__icontains=term))

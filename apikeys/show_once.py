@@ -40,7 +40,7 @@ def take(
 ) -> Stash | None:
     """Remove and return the waiting plaintext if it is fresh and for this key/organization."""
     waiting = request.session.pop(SESSION_KEY, None)
-    if not isinstance(waiting, dict) or time.time() - waiting.get("at", 0) > MAX_AGE_SECONDS:
+    if not _fresh(waiting):
         return None
     if key_id is not None and waiting.get("key_id") != str(key_id):
         return None
@@ -51,6 +51,9 @@ def take(
 
 def purge_stale(request: HttpRequest) -> None:
     """Drop a plaintext whose show-once page was never opened in time."""
-    waiting = request.session.get(SESSION_KEY)
-    if isinstance(waiting, dict) and time.time() - waiting.get("at", 0) > MAX_AGE_SECONDS:
+    if SESSION_KEY in request.session and not _fresh(request.session[SESSION_KEY]):
         del request.session[SESSION_KEY]
+
+
+def _fresh(waiting: object) -> bool:
+    return isinstance(waiting, dict) and time.time() - waiting.get("at", 0) <= MAX_AGE_SECONDS

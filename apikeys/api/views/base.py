@@ -53,6 +53,14 @@ def organization_for(request: Request, organization_id: Any) -> tuple[Organizati
     return organization, role
 
 
+def within_key_organization(
+    request: Request, queryset: QuerySet[Any], field: str = "organization_id"
+) -> QuerySet[Any]:
+    """Narrow `queryset` to the calling key's own organization (sessions: unchanged)."""
+    key = request_key(request)
+    return queryset if key is None else queryset.filter(**{field: key.organization_id})
+
+
 def organization_id_or_own(request: Request, organization_id: Any) -> Any:
     """Return the organization id named, else the calling key's own; a session must name one."""
     if organization_id is not None:

@@ -32,10 +32,11 @@ from apikeys.api.views.base import (
     organization_id_or_own,
     query_params,
     secret_response,
+    within_key_organization,
 )
 from apikeys.audit import AuditContext
 from apikeys.models import APIKey
-from apikeys.permissions import CanManageAPIKeys, request_key
+from apikeys.permissions import CanManageAPIKeys
 from apikeys.selectors import api_keys_visible_to
 
 KEY_NOT_FOUND = "No API key with this id in your organizations."
@@ -45,11 +46,7 @@ _SHOWN_ONCE = "The response is the only one that ever contains the plaintext `ke
 
 def keys_visible(request: Request) -> QuerySet[APIKey]:
     """Return the keys the caller may see: their organizations' (staff: all), a key's own org's."""
-    queryset = api_keys_visible_to(request.user)
-    key = request_key(request)
-    if key is not None:
-        queryset = queryset.filter(organization_id=key.organization_id)
-    return queryset
+    return within_key_organization(request, api_keys_visible_to(request.user))
 
 
 def _action_schema(name: str, summary: str, description: str) -> Callable:

@@ -21,6 +21,7 @@ from apikeys.api.serializers.organizations import (
     MemberUpdateSerializer,
     OrganizationSerializer,
 )
+from apikeys.api.views.base import within_key_organization
 from apikeys.audit import AuditContext
 from apikeys.permissions import CanManageAPIKeys, request_key
 from organizations import services
@@ -33,11 +34,8 @@ MEMBER_NOT_FOUND = "That user is not a member of this organization."
 
 def organizations_visible(request: Request) -> QuerySet[Organization]:
     """Return the caller's organizations (staff: all); a key sees only its own."""
-    queryset = Organization.objects.order_by("name", "id")
-    key = request_key(request)
-    if key is not None:
-        return queryset.filter(pk=key.organization_id)
-    return queryset.filter(organizations_filter(request.user))
+    queryset = Organization.objects.filter(organizations_filter(request.user))
+    return within_key_organization(request, queryset.order_by("name", "id"), field="pk")
 
 
 def with_roles(request: Request, organizations: list[Organization]) -> list[Organization]:

@@ -15,7 +15,7 @@ from apikeys.api import docs
 from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.keys import APIKeyFilterSerializer, APIKeySerializer
-from apikeys.api.views.base import filter_keys, query_params
+from apikeys.api.views.base import filter_keys, query_params, within_key_organization
 from apikeys.models import APIKey
 from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_manageable_by
@@ -33,11 +33,7 @@ class UserAPIKeyListView(GenericAPIView):
     pagination_class = Pagination
 
     def managed_keys(self) -> QuerySet[APIKey]:
-        queryset = api_keys_manageable_by(self.request.user)
-        key = request_key(self.request)
-        if key is not None:
-            queryset = queryset.filter(organization_id=key.organization_id)
-        return queryset
+        return within_key_organization(self.request, api_keys_manageable_by(self.request.user))
 
     def user_is_visible(self, user_id: UUID, keys: QuerySet[APIKey]) -> bool:
         """Tell whether the user belongs to, or made keys in, an organization the caller manages."""
