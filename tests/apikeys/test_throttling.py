@@ -110,3 +110,14 @@ def test_the_counts_taken_during_authentication_are_the_ones_the_throttle_uses(
     ident = throttling.counter_ident(keys.digest(raw, conf.pepper()))
     windows = counters.window_counters("key", ident, now, counters.WINDOWS)
     assert [caches["default"].get(name) for name, _ in windows] == [4, 4]
+
+
+def test_a_limit_of_zero_leaves_its_window_unlimited(make_key, settings):
+    settings.APIKEYS_RATE_PER_MINUTE = 0
+    settings.APIKEYS_RATE_PER_HOUR = 2
+    _, hour_limited = make_key(scopes=["records:read"])
+    assert [call(hour_limited).status_code for _ in range(3)] == [200, 200, 429]
+
+    settings.APIKEYS_RATE_PER_HOUR = 0
+    _, unlimited = make_key(scopes=["records:read"])
+    assert {call(unlimited).status_code for _ in range(5)} == {200}
