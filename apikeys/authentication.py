@@ -95,7 +95,7 @@ class APIKeyAuthentication(BaseAuthentication):
         """Return the distinct key values the request carries in the configured headers."""
         found: set[str] = set()
         meta = _meta(request)
-        for meta_name, is_authorization in _meta_names(tuple(conf.header_names())):
+        for meta_name, is_authorization in _meta_names(conf.header_names()):
             value = meta.get(meta_name)
             if value is None:
                 continue

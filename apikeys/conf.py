@@ -21,5 +21,5 @@ def scope_registry() -> dict[str, str]:
     return dict(settings.APIKEYS_SCOPES)
 
 
-def header_names() -> list[str]:
-    return list(settings.APIKEYS_HEADERS)
+def header_names() -> tuple[str, ...]:
+    return tuple(settings.APIKEYS_HEADERS)
