@@ -7,3 +7,9 @@ class APIKeysConfig(AppConfig):
 
     def ready(self) -> None:
         from apikeys import schema  # noqa: F401  (registers the OpenAPI security schemes)
+        from apikeys.services.leaving import api_keys_of_leaving_member
+        from organizations.signals import member_leaving
+
+        # A member's keys are revoked or transferred in the same transaction that removes
+        # them (organizations cannot import apikeys, so it signals).
+        member_leaving.connect(api_keys_of_leaving_member, dispatch_uid="apikeys.leaving")

@@ -15,19 +15,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class AuditContext:
-    """Where a change came from: the client's IP, the request id, and the key used, if any."""
+    """Where a change came from: the client's IP and the request id.
+
+    The credential a change is made with is not part of it: services take the acting key as
+    an explicit keyword (`acting_key`), so no rule can be skipped by a context left out.
+    """
 
     ip: str | None = None
     request_id: str = ""
-    api_key: APIKey | None = None
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> AuditContext:
-        auth = getattr(request, "auth", None)
         return cls(
             ip=request.META.get("REMOTE_ADDR") or None,
             request_id=getattr(request, "request_id", ""),
-            api_key=auth if isinstance(auth, APIKey) else None,
         )
 
 
@@ -40,15 +41,20 @@ def record(
     actor: User | None,
     organization: Organization | None,
     context: AuditContext,
+    acting_key: APIKey | None,
     api_key: APIKey | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event (call inside the service's transaction)."""
+    """Append one audit event (call inside the service's transaction).
+
+    `acting_key` is the key the actor made the change with (None: a session, the admin or
+    a command); the event names it, so a key's own actions can be traced back to it.
+    """
     return AuditEvent.objects.create(
         organization=organization,
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
-        actor_key=context.api_key,
+        actor_key=acting_key,
         api_key=api_key,
         key_prefix=api_key.prefix if api_key else "",
         action=action,

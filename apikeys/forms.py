@@ -16,7 +16,7 @@ from django.utils import timezone
 from apikeys import conf, validation
 from apikeys.models import APIKey, AuditAction, Mode
 from organizations.errors import DomainError
-from organizations.models import Role
+from organizations.models import Membership, Role
 
 EXPIRY_NEVER = "never"
 EXPIRY_ON_DATE = "date"
@@ -86,8 +86,8 @@ class APIKeyCreateForm(forms.Form):
         else:
             chosen = set(self.fields["scopes"].initial)
         return [
-            {"name": name, "description": description, "checked": name in chosen}
-            for name, description in self.fields["scopes"].choices
+            {"name": name, "description": conf.scope_help(name), "checked": name in chosen}
+            for name, _ in self.fields["scopes"].choices
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -141,6 +141,19 @@ class MemberRoleForm(forms.Form):
     """A member's new role."""
 
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class MemberRemoveForm(forms.Form):
+    """What happens to a leaving member's keys: revoked (empty), or transferred to a member."""
+
+    transfer_to = forms.TypedChoiceField(required=False, coerce=str, empty_value="")
+
+    def __init__(self, *args: Any, others: list[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["transfer_to"].choices = [
+            ("", "Revoke them"),
+            *((str(m.user.pk), f"Transfer them to {m.user.email}") for m in others),
+        ]
 
 
 class AuditFilterForm(forms.Form):

@@ -160,6 +160,7 @@ class AuditAction(models.TextChoices):
     KEY_ROTATED = "api_key.rotated", "Key rotated"
     KEY_REVOKED = "api_key.revoked", "Key revoked"
     KEY_RATE_LIMITS_CHANGED = "api_key.rate_limits_changed", "Rate limits changed"
+    KEY_TRANSFERRED = "api_key.transferred", "Key transferred"
     MEMBER_ADDED = "member.added", "Member added"
     MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
     MEMBER_REMOVED = "member.removed", "Member removed"

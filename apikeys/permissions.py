@@ -14,15 +14,22 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from apikeys.models import APIKey
-from organizations.permissions import NOT_A_MANAGER, is_manager_role, role_in
+from organizations.permissions import (
+    MEMBERS_MANAGE_SCOPE,
+    MISSING_SCOPE,
+    NOT_A_MANAGER,
+    effective_scopes,
+    is_manager_role,
+    role_in,
+)
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 WRONG_ORGANIZATION = "This API key does not have access to this organization"
-MISSING_SCOPE = "This API key does not have the required scope: {scope}"
 NOT_ORGANIZATION_MEMBER = "You do not have access to this organization"
 MANAGE_SCOPE = "api_keys:manage"
+AUDIT_READ_SCOPE = "audit:read"
 
 ORGANIZATION_PARAMS = ("organization_id", "organizationId", "clinic_id")
 
@@ -58,6 +65,12 @@ def organization_role(request: Request, organization_id: object) -> object:
             return None
         return key.role
     return role_in(request.user, organization_id)
+
+
+def key_scopes(key: APIKey) -> list[str]:
+    """The scopes an authenticated key holds in effect: the granted ones its creator's
+    current role still allows (no I/O: the role came with the authentication lookup)."""
+    return effective_scopes(key.scopes, key.role)
 
 
 def parse_uuid(value: object) -> uuid.UUID | None:
@@ -101,8 +114,9 @@ class HasOrganizationAccess(BasePermission):
 class HasScopes(BasePermission):
     """Require every scope in the view's `required_scopes` from API-key requests.
 
-    Session requests are governed by the user's role alone. The 403 names the missing scope.
-    Override `scopes_for(view)` to require others.
+    A key holds a scope in effect only while its creator's current role may hold it (see
+    `key_scopes`). Session requests are governed by the user's role alone. The 403 names the
+    missing scope. Override `scopes_for(view)` to require others.
     """
 
     message = MISSING_SCOPE
@@ -114,8 +128,9 @@ class HasScopes(BasePermission):
         key = request_key(request)
         if key is None:
             return True
+        held = key_scopes(key)
         for scope in self.scopes_for(view):
-            if scope not in key.scopes:
+            if scope not in held:
                 self.message = MISSING_SCOPE.format(scope=scope)
                 return False
         return True
@@ -132,24 +147,45 @@ def require_scopes(*scopes: str) -> type[BasePermission]:
     return _RequireScopes
 
 
-class CanManageAPIKeys(BasePermission):
-    """Allow key management to sessions, and to keys holding `api_keys:manage` whose creator
-    is still an owner or admin.
+class _ManagerScope(BasePermission):
+    """Allow sessions, and keys holding `scope` whose creator is still an owner or admin.
 
     The 403 says which of the two a key lacks. The role check for sessions (owner or admin)
-    happens per organization in the services.
+    happens per organization in the services, which check the key again.
     """
 
-    message = MISSING_SCOPE.format(scope=MANAGE_SCOPE)
+    scope = ""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         key = request_key(request)
         if key is None:
             return True
-        if MANAGE_SCOPE not in key.scopes:
+        self.message = MISSING_SCOPE.format(scope=self.scope)
+        if self.scope not in key.scopes:
             return False
-        if not is_manager_role(key.role):
+        if not is_manager_role(key.role) or self.scope not in key_scopes(key):
             # The key holds the scope, but its creator is no longer an owner or admin.
             self.message = NOT_A_MANAGER
             return False
         return True
+
+
+class CanManageAPIKeys(_ManagerScope):
+    """Allow key management to sessions and to keys with `api_keys:manage` in effect."""
+
+    scope = MANAGE_SCOPE
+
+
+class CanManageMembers(_ManagerScope):
+    """Allow member management to sessions and to keys with `members:manage` in effect.
+
+    Never implied by `api_keys:manage`: a key that manages keys must not manage people.
+    """
+
+    scope = MEMBERS_MANAGE_SCOPE
+
+
+class CanReadAudit(_ManagerScope):
+    """Allow the audit log to sessions and to keys with `audit:read` in effect."""
+
+    scope = AUDIT_READ_SCOPE

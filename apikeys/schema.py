@@ -71,14 +71,15 @@ class ScopesFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         registry = conf.scope_registry()
-        listing = "\n".join(f"* `{name}`: {text}" for name, text in sorted(registry.items()))
+        listing = "\n".join(f"* `{name}`: {conf.scope_help(name)}" for name in sorted(registry))
         defaults = ", ".join(f"`{name}`" for name in settings.APIKEYS_DEFAULT_SCOPES)
         return {
             "type": "array",
             "items": {"type": "string", "enum": sorted(registry)},
             "maxItems": 50,
-            "description": f"Scope names (omitted: {defaults}). A key cannot grant a scope it "
-            f"does not hold itself.\n\n{listing}",
+            "description": f"Scope names (omitted: {defaults}). A key acts with its creator's "
+            "current role: it holds a scope in effect only while that role may. A key cannot "
+            f"create a key broader than itself.\n\n{listing}",
         }
 
 

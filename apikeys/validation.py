@@ -12,19 +12,20 @@ from datetime import datetime
 from django.conf import settings
 
 from apikeys import conf
-from apikeys.audit import AuditContext
 from apikeys.models import Mode
-from organizations.errors import Forbidden, InvalidInput
+from organizations.errors import InvalidInput
+from organizations.names import NAME_INVISIBLE_CHARACTERS as NAME_INVISIBLE_CHARACTERS
+from organizations.names import clean_display_name
 
 NAME_MAX_LENGTH = 100
 
 NAME_REQUIRED = "Give the key a name."
 NAME_TOO_LONG = f"The name can be at most {NAME_MAX_LENGTH} characters."
-NAME_INVALID = "The name cannot contain control characters."
+# NAME_INVISIBLE_CHARACTERS (imported above) is the message for a name that hides text.
 MODE_INVALID = "The mode must be 'live' or 'test'."
 SCOPE_UNKNOWN = "Unknown scope: {scope}."
 SCOPES_INVALID = "Scopes must be a list of scope names."
-SCOPE_ESCALATION = "An API key cannot grant scopes it does not hold: {scopes}."
+SCOPE_ABOVE_ROLE = "A key acting as {role} cannot hold {scopes}: that role may not."
 EXPIRY_IN_PAST = "The expiry must be in the future."
 RATE_LIMIT_INVALID = "A rate limit must be a positive number of requests."
 CREATOR_NOT_MEMBER = "The user a key acts as must belong to its organization."
@@ -32,14 +33,18 @@ GRACE_INVALID = "The grace period must be between 0 and {max} seconds."
 
 
 def validate_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(NAME_REQUIRED, field="name")
-    name = name.strip()
-    if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(NAME_TOO_LONG, field="name")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidInput(NAME_INVALID, field="name")
-    return name
+    """Return the key name stripped; refuse a blank or long one, or one that hides text.
+
+    Key names share the organizations' rule: no control or invisible formatting characters,
+    which would let a name display as something else in the key list (see organizations.names).
+    """
+    return clean_display_name(
+        name,
+        field="name",
+        max_length=NAME_MAX_LENGTH,
+        required_message=NAME_REQUIRED,
+        too_long_message=NAME_TOO_LONG,
+    )
 
 
 def validate_mode(mode: object) -> str:
@@ -48,8 +53,12 @@ def validate_mode(mode: object) -> str:
     return str(mode)
 
 
-def validate_scopes(scopes: Iterable[str] | None, *, context: AuditContext) -> list[str]:
-    """Return the scopes sorted and deduplicated; refuse unknown ones and escalation."""
+def validate_scopes(scopes: Iterable[str] | None) -> list[str]:
+    """Return the scopes sorted and deduplicated; refuse unknown ones.
+
+    Whether the caller may grant them is the services' call (the creator's role, and the
+    bounds of an acting key).
+    """
     if scopes is None:
         scopes = settings.APIKEYS_DEFAULT_SCOPES
     if isinstance(scopes, str) or not all(isinstance(s, str) for s in scopes):
@@ -59,11 +68,6 @@ def validate_scopes(scopes: Iterable[str] | None, *, context: AuditContext) -> l
     for scope in chosen:
         if scope not in registry:
             raise InvalidInput(SCOPE_UNKNOWN.format(scope=scope[:100]), field="scopes")
-    if context.api_key is not None:
-        # A key may only mint keys weaker than or equal to itself: no escalation.
-        extra = sorted(set(chosen) - set(context.api_key.scopes))
-        if extra:
-            raise Forbidden(SCOPE_ESCALATION.format(scopes=", ".join(extra)), field="scopes")
     return chosen
 
 

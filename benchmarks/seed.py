@@ -235,6 +235,7 @@ def create_bench_identities() -> dict[str, str]:
         scopes=["records:read"],
         rate_limit_per_minute=BENCH_RATE_LIMIT,
         rate_limit_per_hour=BENCH_RATE_LIMIT,
+        acting_key=None,
     )
     _, drf_raw = DrfKey.objects.create_key(name="bench")
     return {"apikey": raw, "token": Token.objects.create(user=user).key, "drf": drf_raw}

@@ -63,18 +63,18 @@ def seed() -> str:
     owner = User.objects.create_user(OWNER_EMAIL, PASSWORD, full_name="Dr. Ana Rivera")
     admin = User.objects.create_user("it@happypaws.example", PASSWORD, full_name="Sam Okafor")
     org = orgs.organization_create(name="Happy Paws Veterinary Clinic", owner=owner)
-    orgs.member_add(organization=org, actor=owner, email=admin.email, role="admin")
+    orgs.member_add(organization=org, actor=owner, email=admin.email, role="admin", acting_key=None)
 
     def create(name: str, **kwargs: object):
         kwargs.setdefault("scopes", ["records:read"])
         return keys.api_key_create(organization=org, actor=owner, name=name, **kwargs)
 
     revoked, _ = create("Old billing export", scopes=["records:read"])
-    keys.api_key_revoke(key=revoked, actor=owner)
+    keys.api_key_revoke(key=revoked, actor=owner, acting_key=None)
     paused, _ = create("Staging test suite", mode="test", scopes=["records:read", "devices:read"])
-    keys.api_key_pause(key=paused, actor=owner)
+    keys.api_key_pause(key=paused, actor=owner, acting_key=None)
     relay, _ = create("Webhook relay", scopes=["webhooks:manage"])
-    keys.api_key_rotate(key=relay, actor=admin, grace_period_seconds=86400)
+    keys.api_key_rotate(key=relay, actor=admin, grace_period_seconds=86400, acting_key=None)
     create(
         "Analytics dashboard",
         scopes=["organization:read", "records:read"],
@@ -84,7 +84,7 @@ def seed() -> str:
     production, production_raw = create(
         "Production PMS sync", scopes=["records:read", "records:write"]
     )
-    keys.api_key_set_default(key=production, actor=owner)
+    keys.api_key_set_default(key=production, actor=owner, acting_key=None)
     # Authenticate once with two keys, so "Last used" shows real values.
     for raw in (production_raw, kiosk_raw):
         APIKeyAuthentication().authenticate_key(raw)
@@ -121,7 +121,7 @@ def photograph(base_url: str, organization_id: str) -> None:
         page.screenshot(path=str(OUTPUT / "api-keys.png"), full_page=True)
 
         page.get_by_role("link", name="Create API key").click()
-        page.get_by_label("Name").fill("Lab results uploader")
+        page.get_by_label("Name", exact=True).fill("Lab results uploader")
         page.get_by_role("checkbox", name="records:write").check()
         page.get_by_role("button", name="Create key").click()
         expect(page.locator("#api-key-value")).to_be_visible()

@@ -2,7 +2,8 @@
 
 Each service checks the role rules in `organizations.permissions`, locks the organization
 row (so two owners cannot demote each other at once and leave none) and appends an audit
-event in the same transaction.
+event in the same transaction. A change made through an API key names it (`acting_key`):
+such a key needs `members:manage` in effect and never touches the owner role.
 """
 
 from __future__ import annotations
@@ -13,13 +14,23 @@ from apikeys.audit import SYSTEM, AuditContext, record
 from apikeys.models import AuditAction
 from organizations.errors import Conflict, InvalidInput, NotFound
 from organizations.models import Membership, Organization, Role, User
-from organizations.permissions import check_membership_change, role_in
+from organizations.names import clean_display_name
+from organizations.permissions import (
+    MEMBERS_MANAGE_SCOPE,
+    check_membership_change,
+    require_key_scope,
+    role_in,
+)
+from organizations.signals import member_leaving
 
+ORG_NAME_MAX_LENGTH = Organization._meta.get_field("name").max_length
 ORG_NAME_REQUIRED = "Give the organization a name."
+ORG_NAME_TOO_LONG = f"The organization name can be at most {ORG_NAME_MAX_LENGTH} characters."
 USER_NOT_FOUND = "No user has that email address; they must sign up first."
 ALREADY_MEMBER = "That user is already a member of this organization."
 NOT_A_MEMBER = "That user is not a member of this organization."
 ROLE_INVALID = "The role must be owner, admin or member."
+TRANSFER_TO_INVALID = "Keys can be transferred only to another member of this organization."
 
 
 def _validate_role(role: str) -> Role:
@@ -39,14 +50,20 @@ def _locked(organization: Organization) -> Organization:
 @transaction.atomic
 def organization_create(*, name: str, owner: User, context: AuditContext = SYSTEM) -> Organization:
     """Create an organization with `owner` as its first owner."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput(ORG_NAME_REQUIRED, field="name")
+    # Members pick keys and organizations by name: one that hides text could pass for another.
+    name = clean_display_name(
+        name,
+        field="name",
+        max_length=ORG_NAME_MAX_LENGTH,
+        required_message=ORG_NAME_REQUIRED,
+        too_long_message=ORG_NAME_TOO_LONG,
+    )
     organization = Organization.objects.create(name=name, slug=Organization.unique_slug(name))
     Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
     record(
         AuditAction.ORGANIZATION_CREATED,
         actor=owner,
+        acting_key=None,
         organization=organization,
         context=context,
         details={"name": name},
@@ -59,18 +76,21 @@ def member_add(
     *,
     organization: Organization,
     actor: User,
+    acting_key: object | None,
     email: str,
     role: str,
     context: AuditContext = SYSTEM,
 ) -> Membership:
     """Add an existing user to the organization with `role`."""
     role = _validate_role(role)
+    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
     organization = _locked(organization)
     check_membership_change(
         actor_role=role_in(actor, organization),
         current=None,
         new=role,
         owner_count=_owner_count(organization),
+        through_key=acting_key is not None,
     )
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
     if user is None:
@@ -81,6 +101,7 @@ def member_add(
     record(
         AuditAction.MEMBER_ADDED,
         actor=actor,
+        acting_key=acting_key,
         organization=organization,
         context=context,
         details={"user": user.email, "role": role},
@@ -100,12 +121,18 @@ def member_change_role(
     *,
     organization: Organization,
     actor: User,
+    acting_key: object | None,
     user: User,
     role: str,
     context: AuditContext = SYSTEM,
 ) -> Membership:
-    """Change a member's role under the role rules (only owners touch the owner role)."""
+    """Change a member's role under the role rules (only owners touch the owner role).
+
+    The member's keys keep their granted scopes but act with the new role at once: a
+    demoted admin's keys lose the scopes a member may not hold on their next request.
+    """
     role = _validate_role(role)
+    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
     organization = _locked(organization)
     membership = _membership(organization, user)
     check_membership_change(
@@ -113,6 +140,7 @@ def member_change_role(
         current=membership.role,
         new=role,
         owner_count=_owner_count(organization),
+        through_key=acting_key is not None,
     )
     if membership.role == role:
         return membership
@@ -121,6 +149,7 @@ def member_change_role(
     record(
         AuditAction.MEMBER_ROLE_CHANGED,
         actor=actor,
+        acting_key=acting_key,
         organization=organization,
         context=context,
         details={"user": user.email, "from": old_role, "to": role},
@@ -130,9 +159,21 @@ def member_change_role(
 
 @transaction.atomic
 def member_remove(
-    *, organization: Organization, actor: User, user: User, context: AuditContext = SYSTEM
+    *,
+    organization: Organization,
+    actor: User,
+    acting_key: object | None,
+    user: User,
+    transfer_to: User | None = None,
+    context: AuditContext = SYSTEM,
 ) -> None:
-    """Remove a member; their API keys stop authenticating on the next request."""
+    """Remove a member, and with them every key they made here.
+
+    Their keys are revoked in the same transaction (each audited), unless `transfer_to`, a
+    remaining member, takes them over: the keys then act as that member. Either way no key
+    outlives its creator's membership, so re-adding someone never revives an old key.
+    """
+    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
     organization = _locked(organization)
     membership = _membership(organization, user)
     check_membership_change(
@@ -140,12 +181,31 @@ def member_remove(
         current=membership.role,
         new=None,
         owner_count=_owner_count(organization),
+        through_key=acting_key is not None,
+    )
+    if transfer_to is not None and (
+        transfer_to == user
+        or not Membership.objects.filter(organization=organization, user=transfer_to).exists()
+    ):
+        raise InvalidInput(TRANSFER_TO_INVALID, field="transfer_to")
+    member_leaving.send(
+        sender=Membership,
+        organization=organization,
+        user=user,
+        actor=actor,
+        acting_key=acting_key,
+        transfer_to=transfer_to,
+        context=context,
     )
     membership.delete()
+    details = {"user": user.email, "role": membership.role}
+    if transfer_to is not None:
+        details["keys_transferred_to"] = transfer_to.email
     record(
         AuditAction.MEMBER_REMOVED,
         actor=actor,
+        acting_key=acting_key,
         organization=organization,
         context=context,
-        details={"user": user.email, "role": membership.role},
+        details=details,
     )

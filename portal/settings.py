@@ -223,13 +223,38 @@ APIKEYS_MAX_GRACE_SECONDS = 86400
 # The authentication lookup is prepared once per PostgreSQL connection. Turn this off behind
 # a transaction-mode pooler that does not keep prepared statements (PgBouncer before 1.21).
 APIKEYS_PREPARED_LOOKUP = env.bool("APIKEYS_PREPARED_LOOKUP", default=True)
+# The scope registry: what each scope lets a key do, and the lowest role that may hold it.
+# A key's effective scopes are those its creator's current role still allows
+# (organizations.permissions.effective_scopes): a demoted admin's key loses the admin ones.
 APIKEYS_SCOPES = {
-    "api_keys:manage": "Create, rotate, pause and revoke this organization's API keys.",
-    "organization:read": "Read the organization and its members.",
-    "records:read": "Read clinical records, transcripts and conversations.",
-    "records:write": "Create and update clinical records.",
-    "devices:read": "List devices and their status.",
-    "webhooks:manage": "Register and remove webhook endpoints.",
+    "api_keys:manage": {
+        "role": "admin",
+        "description": "Create, rotate, pause, resume, rename and revoke this organization's "
+        "API keys, never a key broader than itself.",
+    },
+    "members:manage": {
+        "role": "admin",
+        "description": "Add members and change or remove admins and members. Never the owner "
+        "role: only a signed-in owner grants, changes or removes it.",
+    },
+    "audit:read": {
+        "role": "admin",
+        "description": "Read the organization's audit log (who did what, from which IP).",
+    },
+    "organization:read": {
+        "role": "member",
+        "description": "Read the organization and its members.",
+    },
+    "records:read": {
+        "role": "member",
+        "description": "Read clinical records, transcripts and conversations.",
+    },
+    "records:write": {"role": "admin", "description": "Create and update clinical records."},
+    "devices:read": {"role": "member", "description": "List devices and their status."},
+    "webhooks:manage": {
+        "role": "admin",
+        "description": "Register and remove webhook endpoints.",
+    },
 }
 APIKEYS_DEFAULT_SCOPES = env.list("APIKEYS_DEFAULT_SCOPES", default=["records:read"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
@@ -54,9 +55,27 @@ def member(org):
     return _member(org, Role.MEMBER, "member@example.com")
 
 
+# The Django permissions a staff member needs to govern keys in organizations they do not
+# belong to: `is_staff` alone mints nothing (see `bare_staff`).
+STAFF_KEY_PERMISSIONS = ("add_apikey", "change_apikey", "view_apikey")
+
+
 @pytest.fixture
 def staff(db):
-    return UserFactory(email="staff@example.com", is_staff=True)
+    """A staff member granted the key permissions: acts as an admin in every organization."""
+    user = UserFactory(email="staff@example.com", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="apikeys", codename__in=STAFF_KEY_PERMISSIONS
+        )
+    )
+    return user
+
+
+@pytest.fixture
+def bare_staff(db):
+    """A staff member with no Django permissions at all."""
+    return UserFactory(email="bare-staff@example.com", is_staff=True)
 
 
 @pytest.fixture
@@ -84,6 +103,7 @@ def make_key(org, owner):
         kwargs.setdefault("organization", org)
         kwargs.setdefault("actor", owner)
         kwargs.setdefault("name", "Production Integration")
+        kwargs.setdefault("acting_key", None)
         return services.api_key_create(**kwargs)
 
     return make

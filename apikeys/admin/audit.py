@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apikeys.models import AuditEvent
+from organizations.admin.secrets import HidesSecretFields
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(HidesSecretFields, admin.ModelAdmin):
     """List and inspect audit events; nobody adds, changes or deletes them here."""
 
     list_display = (
@@ -39,6 +40,8 @@ class AuditEventAdmin(admin.ModelAdmin):
         "details",
     )
     fields = readonly_fields
+
+    # Viewing needs active staff (admin_site.has_permission), whom can_read_audit allows as admins.
 
     # The trail is append-only (the model refuses updates and deletes too); the admin must
     # not even offer them, or a staff user with broad permissions would meet a 500.

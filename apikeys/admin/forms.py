@@ -25,7 +25,7 @@ _FORM_FIELDS = ("name", "mode", "scopes", "expires_at")
 
 def scope_choices() -> list[tuple[str, str]]:
     """Return the scope registry as checkbox choices (read per form: settings may change)."""
-    return [(name, f"{name}: {text}") for name, text in conf.scope_registry().items()]
+    return [(name, f"{name}: {conf.scope_help(name)}") for name in conf.scope_registry()]
 
 
 class APIKeyCreateForm(forms.Form):

@@ -31,6 +31,7 @@ from apikeys.admin.filters import EffectiveStatusFilter, status_badge
 from apikeys.admin.forms import APIKeyChangeForm, APIKeyCreateForm
 from apikeys.audit import AuditContext
 from apikeys.models import APIKey
+from organizations.admin.secrets import HidesSecretFields
 from organizations.errors import DomainError
 
 KEY_SHOWN_ONCE = "Copy this key now. It will not be shown again."
@@ -81,7 +82,7 @@ _ADD_FIELDS = (
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(admin.ModelAdmin):
+class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
     """Let staff list, rename, pause, resume and revoke keys; never display a digest."""
 
     form = APIKeyChangeForm
@@ -188,6 +189,7 @@ class APIKeyAdmin(admin.ModelAdmin):
                 scopes=data["scopes"],
                 expires_at=data["expires_at"],
                 context=AuditContext.from_request(request),
+                acting_key=None,
             )
         except DomainError as error:
             form.apply_error(error)
@@ -230,7 +232,7 @@ class APIKeyAdmin(admin.ModelAdmin):
         try:
             if "name" in form.changed_data:
                 services.api_key_rename(
-                    key=obj, actor=request.user, name=data["name"], context=context
+                    key=obj, actor=request.user, name=data["name"], context=context, acting_key=None
                 )
             if {"rate_limit_per_minute", "rate_limit_per_hour"} & set(form.changed_data):
                 services.api_key_set_rate_limits(
@@ -239,6 +241,7 @@ class APIKeyAdmin(admin.ModelAdmin):
                     per_minute=data["rate_limit_per_minute"],
                     per_hour=data["rate_limit_per_hour"],
                     context=context,
+                    acting_key=None,
                 )
         except DomainError as error:
             self.message_user(
@@ -258,7 +261,7 @@ class APIKeyAdmin(admin.ModelAdmin):
         done = 0
         for key in queryset.select_related(None).order_by("created_at"):
             try:
-                service(key=key, actor=request.user, context=context)
+                service(key=key, actor=request.user, acting_key=None, context=context)
             except DomainError as error:
                 message = ACTION_REFUSED.format(prefix=key.prefix, message=error.message)
                 self.message_user(request, message, level=messages.ERROR)

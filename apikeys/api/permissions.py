@@ -15,10 +15,11 @@ from rest_framework.request import Request
 
 from apikeys.permissions import (
     MANAGE_SCOPE,
-    MISSING_SCOPE,
     HasOrganizationAccess,
+    key_scopes,
     request_key,
 )
+from organizations.permissions import MEMBERS_MANAGE_SCOPE, MISSING_SCOPE
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -33,10 +34,14 @@ class OrganizationAccess(HasOrganizationAccess):
 
 
 class ReadsOrganization(BasePermission):
-    """Let sessions through, and keys that hold `organization:read` or `api_keys:manage`."""
+    """Let sessions through, and keys with `organization:read`, `api_keys:manage` or
+    `members:manage` in effect (managing implies seeing what is managed)."""
 
     message = MISSING_SCOPE.format(scope=READ_SCOPE)
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         key = request_key(request)
-        return key is None or READ_SCOPE in key.scopes or MANAGE_SCOPE in key.scopes
+        if key is None:
+            return True
+        held = key_scopes(key)
+        return any(scope in held for scope in (READ_SCOPE, MANAGE_SCOPE, MEMBERS_MANAGE_SCOPE))

@@ -18,6 +18,13 @@ from apikeys.services._common import (
     RATE_LIMITS_STAFF_ONLY,
     RESUME_NEEDS_PAUSED,
 )
+from apikeys.services.bounds import (
+    ACTS_ON_BROADER,
+    EXPIRY_ESCALATION,
+    MODE_ESCALATION,
+    RATE_ESCALATION,
+    SCOPE_ESCALATION,
+)
 from apikeys.services.create import api_key_create
 from apikeys.services.rotation import api_key_rotate
 from apikeys.services.transitions import (
@@ -31,15 +38,20 @@ from apikeys.services.transitions import (
 )
 
 __all__ = [
+    "ACTS_ON_BROADER",
     "ALREADY_EXPIRED",
     "ALREADY_REVOKED",
     "ALREADY_ROTATED",
     "DEFAULT_NEEDS_ACTIVE",
     "DEFAULT_NOT_ROTATED",
+    "EXPIRY_ESCALATION",
+    "MODE_ESCALATION",
     "NOT_DEFAULT",
     "PAUSE_NEEDS_ACTIVE",
+    "RATE_ESCALATION",
     "RATE_LIMITS_STAFF_ONLY",
     "RESUME_NEEDS_PAUSED",
+    "SCOPE_ESCALATION",
     "api_key_create",
     "api_key_pause",
     "api_key_remove_default",

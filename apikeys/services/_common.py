@@ -1,5 +1,11 @@
-"""What every lifecycle service shares: row locks, the commit with its audit event, the
-transition refusals and their messages."""
+"""What every lifecycle service shares: the lock order, the acting-credential checks, the
+save with its audit event, the transition refusals and their messages.
+
+Lock order (every service, so two services never wait on each other in a cycle): the
+organization row first (only the services that change which key is the default take it),
+then the key row. A key is locked alone (`of=("self",)`): the organization joined to it for
+reading is not locked by that statement, which would take the two in the other order.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,15 @@ from datetime import datetime
 from apikeys import conf, keys
 from apikeys.audit import AuditContext, record
 from apikeys.models import EXPIRED, APIKey, AuditAction, KeyStatus
+from apikeys.services.bounds import check_acts_on
 from organizations.errors import Conflict
 from organizations.models import Organization, User
-from organizations.permissions import require_manager
+from organizations.permissions import require_key_scope, require_manager
+
+MANAGE_KEYS_SCOPE = "api_keys:manage"
+# Staff acting outside their own memberships need the matching Django model permission.
+ADD_PERMISSION = "apikeys.add_apikey"
+CHANGE_PERMISSION = "apikeys.change_apikey"
 
 ALREADY_REVOKED = "This key is revoked; revocation cannot be undone."
 ALREADY_EXPIRED = "This key has expired."
@@ -23,12 +35,23 @@ RATE_LIMITS_STAFF_ONLY = "Only staff can change a key's rate limits."
 ALREADY_ROTATED = "This key has already been rotated; rotate its replacement instead."
 
 
-# Helpers -------------------------------------------------------------------------------
+def require_key_manager(
+    actor: User, acting_key: APIKey | None, organization_id: object, *, permission: str
+) -> None:
+    """Refuse unless the actor manages the organization and the acting key may manage keys.
+
+    Checked in the service, whatever the interface: a key needs `api_keys:manage` in
+    effect (its creator's role still allows it), a staff outsider the model `permission`.
+    """
+    require_manager(actor, organization_id, staff_permission=permission)
+    require_key_scope(acting_key, MANAGE_KEYS_SCOPE)
 
 
 def lock(key: APIKey) -> APIKey:
     """Re-read the key under a row lock: every decision is made on the committed state."""
-    return APIKey.objects.select_for_update().select_related("organization").get(pk=key.pk)
+    return (
+        APIKey.objects.select_for_update(of=("self",)).select_related("organization").get(pk=key.pk)
+    )
 
 
 def lock_organization(organization_id: object) -> None:
@@ -47,18 +70,25 @@ def new_key_material(mode: str) -> tuple[str, str, str]:
     return raw, prefix, keys.digest(raw, conf.pepper())
 
 
-def locked_for(key: APIKey, actor: User) -> APIKey:
-    """Check the actor's role, then re-read the key under a row lock."""
-    require_manager(actor, key.organization_id)
-    return lock(key)
+def locked_for(key: APIKey, actor: User, acting_key: APIKey | None) -> APIKey:
+    """Check the actor and the acting key, then re-read the key under a row lock.
+
+    The acting key's bounds are checked on the locked row, so a concurrent change cannot
+    slip a broader key past them.
+    """
+    require_key_manager(actor, acting_key, key.organization_id, permission=CHANGE_PERMISSION)
+    locked = lock(key)
+    check_acts_on(acting_key, locked)
+    return locked
 
 
-def commit(
+def save_and_audit(
     key: APIKey,
     action: AuditAction,
     *,
     fields: tuple[str, ...],
     actor: User,
+    acting_key: APIKey | None,
     context: AuditContext,
     details: dict[str, object] | None = None,
 ) -> APIKey:
@@ -67,6 +97,7 @@ def commit(
     record(
         action,
         actor=actor,
+        acting_key=acting_key,
         organization=key.organization,
         api_key=key,
         context=context,
@@ -89,7 +120,7 @@ def refuse_unless(key: APIKey, wanted: KeyStatus, message: str) -> None:
 REVOKE_FIELDS = ("status", "revoked_at", "revoked_by", "is_default")
 
 
-def mark_revoked(key: APIKey, *, actor: User, now: datetime) -> None:
+def mark_revoked(key: APIKey, *, actor: User | None, now: datetime) -> None:
     key.status, key.revoked_at, key.revoked_by, key.is_default = (
         KeyStatus.REVOKED,
         now,

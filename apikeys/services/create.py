@@ -11,18 +11,20 @@ from django.utils import timezone
 from apikeys import keys
 from apikeys.audit import SYSTEM, AuditContext, record
 from apikeys.models import APIKey, AuditAction, Mode
-from apikeys.services._common import iso, new_key_material
+from apikeys.services._common import ADD_PERMISSION, iso, new_key_material, require_key_manager
+from apikeys.services.bounds import check_mint
 from apikeys.validation import (
     CREATOR_NOT_MEMBER,
+    SCOPE_ABOVE_ROLE,
     validate_expiry,
     validate_mode,
     validate_name,
     validate_rate,
     validate_scopes,
 )
-from organizations.errors import InvalidInput
+from organizations.errors import Forbidden, InvalidInput
 from organizations.models import Organization, User
-from organizations.permissions import require_manager, role_in
+from organizations.permissions import role_in, scopes_allowed
 
 
 @transaction.atomic
@@ -30,6 +32,7 @@ def api_key_create(
     *,
     organization: Organization,
     actor: User,
+    acting_key: APIKey | None,
     name: str,
     mode: str = Mode.LIVE,
     scopes: Iterable[str] | None = None,
@@ -41,18 +44,34 @@ def api_key_create(
 ) -> tuple[APIKey, str]:
     """Create a key and return `(key, plaintext)`: the only place the plaintext exists.
 
-    The key acts as `created_by` (default: the actor), who must belong to the organization;
-    the audit event always names the actor who made it (for example a staff member).
+    The key acts as `created_by` (default: the actor), who must belong to the organization
+    and whose role must allow every scope; the audit event always names the actor who made
+    it (for example a staff member) and the key they made it with. A key made by a key is
+    no broader than that key (`bounds.check_mint`).
     """
-    require_manager(actor, organization)
+    require_key_manager(actor, acting_key, organization.pk, permission=ADD_PERMISSION)
     created_by = created_by or actor
-    if created_by != actor and role_in(created_by, organization) is None:
+    creator_role = role_in(created_by, organization)
+    if creator_role is None:
         raise InvalidInput(CREATOR_NOT_MEMBER, field="created_by")
     now = timezone.now()
     name = validate_name(name)
     mode = validate_mode(mode)
-    chosen = validate_scopes(scopes, context=context)
+    chosen = validate_scopes(scopes)
+    beyond_role = sorted(set(chosen) - scopes_allowed(creator_role))
+    if beyond_role:
+        message = SCOPE_ABOVE_ROLE.format(role=creator_role.label, scopes=", ".join(beyond_role))
+        raise Forbidden(message, field="scopes")
     validate_expiry(expires_at, now=now)
+    rates = check_mint(
+        acting_key,
+        organization_id=organization.pk,
+        scopes=chosen,
+        mode=mode,
+        expires_at=expires_at,
+        rate_limit_per_minute=validate_rate(rate_limit_per_minute, "rate_limit_per_minute"),
+        rate_limit_per_hour=validate_rate(rate_limit_per_hour, "rate_limit_per_hour"),
+    )
     raw, prefix, hashed = new_key_material(mode)
     key = APIKey.objects.create(
         organization=organization,
@@ -65,12 +84,12 @@ def api_key_create(
         scopes=chosen,
         expires_at=expires_at,
         created_at=now,
-        rate_limit_per_minute=validate_rate(rate_limit_per_minute, "rate_limit_per_minute"),
-        rate_limit_per_hour=validate_rate(rate_limit_per_hour, "rate_limit_per_hour"),
+        **rates,
     )
     record(
         AuditAction.KEY_CREATED,
         actor=actor,
+        acting_key=acting_key,
         organization=organization,
         api_key=key,
         context=context,

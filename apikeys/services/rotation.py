@@ -11,6 +11,7 @@ from apikeys import keys
 from apikeys.audit import SYSTEM, AuditContext, record
 from apikeys.models import APIKey, AuditAction, KeyStatus
 from apikeys.services._common import (
+    ADD_PERMISSION,
     ALREADY_EXPIRED,
     ALREADY_REVOKED,
     ALREADY_ROTATED,
@@ -20,11 +21,12 @@ from apikeys.services._common import (
     lock_organization,
     mark_revoked,
     new_key_material,
+    require_key_manager,
 )
+from apikeys.services.bounds import check_acts_on
 from apikeys.validation import validate_grace
 from organizations.errors import Conflict
 from organizations.models import User
-from organizations.permissions import require_manager
 
 
 @transaction.atomic
@@ -32,6 +34,7 @@ def api_key_rotate(
     *,
     key: APIKey,
     actor: User,
+    acting_key: APIKey | None,
     grace_period_seconds: int | None = None,
     context: AuditContext = SYSTEM,
 ) -> tuple[APIKey, str]:
@@ -39,12 +42,14 @@ def api_key_rotate(
 
     Without a grace period the old key is revoked at once; with one (up to 24 hours) it keeps
     working until the grace period ends, so deployments can switch over without downtime.
-    Returns `(new_key, plaintext)`.
+    A paused key's replacement is created paused: rotating never lifts a pause. A key may
+    rotate only keys it could have minted itself. Returns `(new_key, plaintext)`.
     """
     grace = validate_grace(grace_period_seconds)
-    require_manager(actor, key.organization_id)
+    require_key_manager(actor, acting_key, key.organization_id, permission=ADD_PERMISSION)
     lock_organization(key.organization_id)
     old = lock(key)
+    check_acts_on(acting_key, old)
     now = timezone.now()
     if old.status == KeyStatus.REVOKED:
         raise Conflict(ALREADY_REVOKED)
@@ -53,6 +58,7 @@ def api_key_rotate(
     if old.is_expired(now):
         raise Conflict(ALREADY_EXPIRED)
     was_default, original_expiry = old.is_default, old.expires_at
+    paused = old.status == KeyStatus.PAUSED
     raw, prefix, hashed = new_key_material(old.mode)
     old.rotated_at, old.is_default = now, False
     if grace:
@@ -71,6 +77,8 @@ def api_key_rotate(
         hashed_key=hashed,
         hash_version=keys.HASH_VERSION,
         scopes=list(old.scopes),
+        status=KeyStatus.PAUSED if paused else KeyStatus.ACTIVE,
+        paused_at=now if paused else None,
         expires_at=original_expiry,
         is_default=was_default,
         created_at=now,
@@ -81,6 +89,7 @@ def api_key_rotate(
     record(
         AuditAction.KEY_ROTATED,
         actor=actor,
+        acting_key=acting_key,
         organization=old.organization,
         api_key=old,
         context=context,
@@ -88,6 +97,7 @@ def api_key_rotate(
             "new_key": prefix,
             "grace_period_seconds": grace,
             "old_key_valid_until": iso(old.expires_at if grace else now),
+            "new_key_status": new.status,
         },
     )
     return new, raw

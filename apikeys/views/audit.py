@@ -10,7 +10,13 @@ from django.shortcuts import render
 
 from apikeys.forms import AuditFilterForm
 from apikeys.selectors import audit_events_for
-from apikeys.views.common import organization_access, page_context, paginate, query_without_page
+from apikeys.views.common import (
+    organization_access,
+    page_context,
+    paginate,
+    query_without_page,
+    require_audit_reader,
+)
 from apikeys.views.keys import org_keys
 
 
@@ -25,8 +31,12 @@ def _display(value: object) -> str:
 
 @login_required
 def audit_log(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
-    """List audit events, filterable by `?key=<id>` and `?action=`, 50 per page."""
+    """List audit events, filterable by `?key=<id>` and `?action=`, 50 per page.
+
+    Owners, admins and staff only: members get a 403 (outsiders a 404, as on every page).
+    """
     access = organization_access(request, organization_id)
+    require_audit_reader(access)
     keys = list(org_keys(request, access.organization.pk).order_by("name", "created_at"))
     form = AuditFilterForm(request.GET, keys=keys)
     status = 200

@@ -18,7 +18,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from apikeys import show_once
 from apikeys.permissions import parse_uuid
 from organizations.models import Organization, Role, User
-from organizations.permissions import NOT_A_MANAGER, is_manager_role, role_in
+from organizations.permissions import (
+    AUDIT_NOT_VISIBLE,
+    NOT_A_MANAGER,
+    can_read_audit,
+    is_manager_role,
+    role_in,
+)
 
 PAGE_SIZE = 50
 CURRENT_ORGANIZATION_SESSION_KEY = "integrations:organization_id"
@@ -35,6 +41,10 @@ class OrganizationAccess:
     @property
     def can_manage(self) -> bool:
         return is_manager_role(self.role)
+
+    @property
+    def can_read_audit(self) -> bool:
+        return can_read_audit(self.role)
 
 
 def organization_access(request: HttpRequest, organization_id: uuid.UUID) -> OrganizationAccess:
@@ -55,6 +65,12 @@ def require_manager_page(access: OrganizationAccess) -> None:
     """Refuse (403) a page or action that only owners and admins may use."""
     if not access.can_manage:
         raise PermissionDenied(NOT_A_MANAGER)
+
+
+def require_audit_reader(access: OrganizationAccess) -> None:
+    """Refuse (403) the audit log to a role that may not read it: it holds emails and IPs."""
+    if not access.can_read_audit:
+        raise PermissionDenied(AUDIT_NOT_VISIBLE)
 
 
 def user_organizations(user: User) -> QuerySet[Organization]:
@@ -87,13 +103,16 @@ def page_context(request: HttpRequest, access: OrganizationAccess, tab: str) -> 
     tabs = [
         ("api-keys", "API Keys", reverse("api-keys", args=[org_id])),
         ("members", "Members", reverse("members", args=[org_id])),
-        ("audit-log", "Audit log", reverse("audit-log", args=[org_id])),
     ]
+    if access.can_read_audit:
+        # Not offered to members: the page would refuse them (require_audit_reader).
+        tabs.append(("audit-log", "Audit log", reverse("audit-log", args=[org_id])))
     return {
         "organization": access.organization,
         "organizations": organizations,
         "role": access.role,
         "can_manage": access.can_manage,
+        "can_read_audit": access.can_read_audit,
         "tabs": tabs,
         "active_tab": tab,
     }

@@ -78,7 +78,9 @@ def api_key_action(
     access, key = _managed_key(request, organization_id, key_id)
     service, success = ACTIONS[action]
     try:
-        key = service(key=key, actor=request.user, context=AuditContext.from_request(request))
+        key = service(
+            key=key, actor=request.user, acting_key=None, context=AuditContext.from_request(request)
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -101,6 +103,7 @@ def api_key_rename(
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 context=AuditContext.from_request(request),
+                acting_key=None,
             )
         except DomainError as error:
             add_domain_error(form, error)
@@ -126,6 +129,7 @@ def api_key_rotate(
                 actor=request.user,
                 grace_period_seconds=form.cleaned_data["grace_period"],
                 context=AuditContext.from_request(request),
+                acting_key=None,
             )
         except DomainError as error:
             add_domain_error(form, error)
@@ -147,7 +151,7 @@ def api_key_revoke(
         return _render(request, access, "revoke.html", key=key)
     try:
         key = services.api_key_revoke(
-            key=key, actor=request.user, context=AuditContext.from_request(request)
+            key=key, actor=request.user, context=AuditContext.from_request(request), acting_key=None
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -86,6 +86,7 @@ def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResp
                 scopes=form.cleaned_data["scopes"],
                 expires_at=form.cleaned_data["expires_at"],
                 context=AuditContext.from_request(request),
+                acting_key=None,
             )
         except DomainError as error:
             add_domain_error(form, error)

@@ -12,10 +12,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apikeys.audit import AuditContext
-from apikeys.forms import MemberAddForm, MemberRoleForm, add_domain_error
+from apikeys.forms import MemberAddForm, MemberRemoveForm, MemberRoleForm, add_domain_error
+from apikeys.models import APIKey, KeyStatus
 from apikeys.views.common import (
     OrganizationAccess,
     organization_access,
@@ -76,6 +77,7 @@ def member_add(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 context=AuditContext.from_request(request),
+                acting_key=None,
             )
         except DomainError as error:
             add_domain_error(form, error)
@@ -110,6 +112,7 @@ def member_change_role(
             user=membership.user,
             role=form.cleaned_data["role"],
             context=AuditContext.from_request(request),
+            acting_key=None,
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -124,26 +127,45 @@ def member_change_role(
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(
     request: HttpRequest, organization_id: uuid.UUID, user_id: uuid.UUID
 ) -> HttpResponse:
-    """Remove a member (their keys stop working on the next request)."""
+    """Ask, then remove a member: their keys are revoked, or transferred to another member."""
     access = organization_access(request, organization_id)
     require_manager_page(access)
     membership = _membership(access, user_id)
-    try:
-        services.member_remove(
-            organization=access.organization,
-            actor=request.user,
-            user=membership.user,
-            context=AuditContext.from_request(request),
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
+    others = [m for m in _memberships(access) if m.user_id != membership.user_id]
+    form = MemberRemoveForm(request.POST if request.method == "POST" else None, others=others)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["transfer_to"]
+        transfer_to = next((m.user for m in others if str(m.user.pk) == chosen), None)
+        try:
+            services.member_remove(
+                organization=access.organization,
+                actor=request.user,
+                acting_key=None,
+                user=membership.user,
+                transfer_to=transfer_to,
+                context=AuditContext.from_request(request),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("members", organization_id=access.organization.pk)
+        messages.success(request, MEMBER_REMOVED.format(email=membership.user.email))
+        if role_in(request.user, access.organization) is None:
+            # Someone who removed themselves can no longer open this organization's pages.
+            return redirect("integrations")
         return redirect("members", organization_id=access.organization.pk)
-    messages.success(request, MEMBER_REMOVED.format(email=membership.user.email))
-    if role_in(request.user, access.organization) is None:
-        # Someone who removed themselves can no longer open this organization's pages.
-        return redirect("integrations")
-    return redirect("members", organization_id=access.organization.pk)
+    context = page_context(request, access, "members")
+    context.update(
+        membership=membership,
+        form=form,
+        live_keys=APIKey.objects.filter(
+            organization=access.organization, created_by=membership.user
+        )
+        .exclude(status=KeyStatus.REVOKED)
+        .order_by("-created_at"),
+    )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "integrations/member_remove.html", context, status=status)

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 
 from apikeys.audit import AuditContext
 from organizations import services
+from organizations.admin.secrets import HidesSecretFields
 from organizations.errors import DomainError
 from organizations.models import Membership, Role, User
 from organizations.permissions import check_membership_change, role_in
@@ -109,11 +110,16 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                         email=change.user.email,
                         role=change.new,
                         context=context,
+                        acting_key=None,
                     )
                     self.new_objects.append(membership)
                 elif change.new is None:
                     services.member_remove(
-                        organization=organization, actor=actor, user=change.user, context=context
+                        organization=organization,
+                        actor=actor,
+                        user=change.user,
+                        context=context,
+                        acting_key=None,
                     )
                     self.deleted_objects.append(change.form.instance)
                 else:
@@ -123,6 +129,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                         user=change.user,
                         role=change.new,
                         context=context,
+                        acting_key=None,
                     )
                     self.changed_objects.append((membership, ["role"]))
             except DomainError as error:
@@ -133,7 +140,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                 messages.error(request, message)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(HidesSecretFields, admin.TabularInline):
     """Show an organization's members; every change goes through the membership services."""
 
     model = Membership

@@ -12,10 +12,35 @@ from django.http import HttpRequest
 from apikeys.audit import AuditContext
 from organizations import services
 from organizations.admin.memberships import MembershipFormSet, MembershipInline
+from organizations.admin.secrets import HidesSecretFields
+from organizations.errors import InvalidInput
 from organizations.models import Organization, User
+from organizations.names import clean_display_name
 
 
-class OrganizationCreateForm(forms.ModelForm):
+class OrganizationForm(forms.ModelForm):
+    """Edit an organization; its name obeys the rule `organization_create` applies."""
+
+    class Meta:
+        model = Organization
+        fields = ("name", "slug")
+
+    def clean_name(self) -> str:
+        # A rename saves the model directly, so the name rule must be checked here too:
+        # an organization name that hides text could pass for another one.
+        try:
+            return clean_display_name(
+                self.cleaned_data.get("name"),
+                field="name",
+                max_length=services.ORG_NAME_MAX_LENGTH,
+                required_message=services.ORG_NAME_REQUIRED,
+                too_long_message=services.ORG_NAME_TOO_LONG,
+            )
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message) from error
+
+
+class OrganizationCreateForm(OrganizationForm):
     """Name a new organization and its first owner."""
 
     owner = forms.ModelChoiceField(
@@ -29,9 +54,10 @@ class OrganizationCreateForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(HidesSecretFields, admin.ModelAdmin):
     """Manage organizations, their key counts and their members (through the services)."""
 
+    form = OrganizationForm
     list_display = ("name", "slug", "key_count", "member_count", "created_at")
     search_fields = ("name", "slug")
     readonly_fields = ("created_at",)

@@ -10,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
+from organizations.admin.secrets import HidesSecretFields
 from organizations.models import Membership, Role, User
 
 EMAIL_TAKEN = "A user with this email address already exists."
@@ -40,7 +41,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(HidesSecretFields, DjangoUserAdmin):
     """Manage users as Django's user admin does, adapted to email logins and full names."""
 
     form = UserEditForm

@@ -34,7 +34,14 @@ class ManageView(RecordsView):
     permission_classes = [IsAuthenticated, CanManageAPIKeys]
 
 
+class WriteRecordsView(RecordsView):
+    """An endpoint only owners' and admins' keys may use (`records:write`)."""
+
+    permission_classes = [IsAuthenticated, require_scopes("records:write")]
+
+
 urlpatterns = [
+    path("records/write/", WriteRecordsView.as_view()),
     path("records/", RecordsView.as_view()),
     path("devices/", DevicesView.as_view()),
     path("manage/", ManageView.as_view()),

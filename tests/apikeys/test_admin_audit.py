@@ -20,7 +20,7 @@ def listed(client, **query):
 
 def test_the_audit_trail_lists_searches_and_filters_events(root_client, make_key, outsider):
     key, _ = make_key(name="Traced")
-    services.api_key_pause(key=key, actor=key.created_by)
+    services.api_key_pause(key=key, actor=key.created_by, acting_key=None)
     other, _ = make_key(organization=outsider.organizations.get(), actor=outsider)
     today = timezone.now()
 

@@ -32,7 +32,7 @@ def act(client: APIClient, key, action: str, body=None):
 def caller(request, key_client):
     """Every kind of caller allowed to manage the organization's keys."""
     if request.param == "managing key":
-        return key_client(scopes=["api_keys:manage"])
+        return key_client(scopes=["api_keys:manage", "records:read"])
     return signed_in(request.getfixturevalue(request.param))
 
 
@@ -79,9 +79,9 @@ def test_an_impossible_transition_is_a_409_and_changes_nothing(
 ):
     key, _ = make_key()
     if setup == "pause":
-        services.api_key_pause(key=key, actor=owner)
+        services.api_key_pause(key=key, actor=owner, acting_key=None)
     elif setup == "revoke":
-        services.api_key_revoke(key=key, actor=owner)
+        services.api_key_revoke(key=key, actor=owner, acting_key=None)
     before = AuditEvent.objects.count()
 
     response = act(signed_in(owner), key, action)
@@ -93,7 +93,7 @@ def test_an_impossible_transition_is_a_409_and_changes_nothing(
 
 def test_an_expired_key_cannot_be_resumed(owner, make_key):
     key, _ = make_key(expires_at=timezone.now() + timedelta(days=1))
-    services.api_key_pause(key=key, actor=owner)
+    services.api_key_pause(key=key, actor=owner, acting_key=None)
     APIKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
     response = act(signed_in(owner), key, "resume")
@@ -126,8 +126,8 @@ def test_a_key_without_the_manage_scope_can_take_no_action(key_client, make_key,
 
 
 def test_rotation_without_grace_replaces_the_key_at_once(caller, make_key):
-    old, old_raw = make_key(name="Billing", mode="test", scopes=["api_keys:manage"])
-    services.api_key_set_default(key=old, actor=old.created_by)
+    old, old_raw = make_key(name="Billing", mode="live", scopes=["api_keys:manage"])
+    services.api_key_set_default(key=old, actor=old.created_by, acting_key=None)
 
     response = act(caller, old, "rotate")
 
@@ -135,7 +135,7 @@ def test_rotation_without_grace_replaces_the_key_at_once(caller, make_key):
     assert response["Cache-Control"] == "no-store"
     new = response.json()
     assert new["key"].startswith(new["prefix"]) and new["id"] != str(old.pk)
-    assert (new["name"], new["mode"], new["scopes"]) == ("Billing", "test", ["api_keys:manage"])
+    assert (new["name"], new["mode"], new["scopes"]) == ("Billing", "live", ["api_keys:manage"])
     assert new["rotated_from"] == str(old.pk) and new["is_default"] is True
     assert with_key(old_raw).get("/api/auth/me/").json() == {"detail": KEY_REVOKED}
     assert with_key(new["key"]).get("/api/auth/me/").status_code == 200
@@ -197,7 +197,7 @@ def test_each_action_is_audited_with_the_request_id_the_client_sent(owner, make_
 
 
 def test_an_action_taken_with_a_key_records_that_key(key_client, make_key):
-    client = key_client(scopes=["api_keys:manage"])
+    client = key_client(scopes=["api_keys:manage", "records:read"])
     target, _ = make_key()
 
     act(client, target, "pause")

@@ -40,9 +40,9 @@ def test_every_member_reads_the_list_newest_first_without_plaintext(member, make
 def test_the_list_filters_on_effective_status_mode_and_organization(owner, org, make_key):
     active, _ = make_key(name="Active")
     paused, _ = make_key(name="Paused", mode="test")
-    services.api_key_pause(key=paused, actor=owner)
+    services.api_key_pause(key=paused, actor=owner, acting_key=None)
     revoked, _ = make_key(name="Revoked")
-    services.api_key_revoke(key=revoked, actor=owner)
+    services.api_key_revoke(key=revoked, actor=owner, acting_key=None)
     expired, _ = make_key(name="Expired", expires_at=timezone.now() + timedelta(seconds=1))
     APIKey.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
     client = signed_in(owner)

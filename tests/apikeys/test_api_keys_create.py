@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from apikeys import validation
+from apikeys import services, validation
 from apikeys.api.serializers.common import NOT_A_STRING
 from apikeys.api.views.base import ORGANIZATION_REQUIRED
 from apikeys.models import APIKey
@@ -130,7 +130,7 @@ def test_a_key_cannot_grant_scopes_it_does_not_hold(key_client):
     response = client.post(KEYS, {"name": "Wider", "scopes": ["records:write"]}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["detail"] == validation.SCOPE_ESCALATION.format(scopes="records:write")
+    assert response.json()["detail"] == services.SCOPE_ESCALATION.format(scopes="records:write")
 
 
 def test_a_key_without_the_manage_scope_cannot_use_the_key_endpoints(key_client):
@@ -162,7 +162,7 @@ def test_a_managing_key_whose_creator_became_a_member_is_refused(key_client, own
         ({"name": ""}, "name", validation.NAME_REQUIRED),
         ({"name": "   "}, "name", validation.NAME_REQUIRED),
         ({"name": "x" * 101}, "name", validation.NAME_TOO_LONG),
-        ({"name": "tab\there"}, "name", validation.NAME_INVALID),
+        ({"name": "tab\there"}, "name", validation.NAME_INVISIBLE_CHARACTERS),
         ({"name": 42}, "name", NOT_A_STRING),
         ({"mode": "prod"}, "mode", validation.MODE_INVALID),
         ({"scopes": ["records:read", "root"]}, "scopes", "Unknown scope: root."),

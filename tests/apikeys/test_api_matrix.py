@@ -19,7 +19,7 @@ CALLERS = ["owner", "admin", "member", "managing key"]
 def caller(request, key_client):
     """A caller from `org`: a user of each role, or a key holding every scope it could use."""
     if request.param == "managing key":
-        client = key_client(scopes=["api_keys:manage", "organization:read"])
+        client = key_client(scopes=["api_keys:manage", "members:manage", "organization:read"])
         client.is_key = True
         return client
     client = APIClient()
@@ -32,7 +32,11 @@ def caller(request, key_client):
 def foreign(other_org, outsider):
     """Another organization's key, made by its owner."""
     key, raw = services.api_key_create(
-        organization=other_org, actor=outsider, name="Theirs", scopes=["records:read"]
+        organization=other_org,
+        actor=outsider,
+        name="Theirs",
+        scopes=["records:read"],
+        acting_key=None,
     )
     key.raw = raw
     return key

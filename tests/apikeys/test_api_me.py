@@ -39,6 +39,7 @@ def test_a_key_learns_its_user_organization_and_key(key_client, owner, org):
             "prefix": key.prefix,
             "mode": "live",
             "scopes": ["records:read"],
+            "effective_scopes": ["records:read"],
             "created_at": key.created_at.isoformat().replace("+00:00", "Z"),
             "expires_at": None,
         },
@@ -126,9 +127,9 @@ def test_an_anonymous_call_is_a_401_with_a_bearer_challenge(api_client):
 def test_a_key_that_no_longer_works_gets_a_401_saying_why(owner, make_key, change, message):
     key, raw = make_key()
     if change == "revoke":
-        services.api_key_revoke(key=key, actor=owner)
+        services.api_key_revoke(key=key, actor=owner, acting_key=None)
     elif change == "pause":
-        services.api_key_pause(key=key, actor=owner)
+        services.api_key_pause(key=key, actor=owner, acting_key=None)
     else:
         APIKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     client = APIClient()

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from apikeys.api.permissions import READ_SCOPE
 from apikeys.api.serializers.organizations import ONLY_ROLE_CHANGES
 from apikeys.api.views.organizations import MEMBER_NOT_FOUND, ORGANIZATION_NOT_FOUND
-from apikeys.authentication import CREATOR_NOT_MEMBER
+from apikeys.authentication import KEY_REVOKED
 from apikeys.models import AuditAction, AuditEvent
 from apikeys.permissions import MISSING_SCOPE
 from organizations import services
@@ -77,7 +77,7 @@ def test_a_key_needs_a_reading_scope_for_organizations_and_members(key_client, o
 
 
 def test_a_managing_key_reads_members_without_the_reading_scope(key_client, org, owner):
-    response = key_client(scopes=["api_keys:manage"]).get(members_url(org))
+    response = key_client(scopes=["api_keys:manage", "records:read"]).get(members_url(org))
 
     assert response.status_code == 200
     assert [m["email"] for m in response.json()["results"]] == [owner.email]
@@ -232,7 +232,7 @@ def test_a_misspelt_field_is_refused_rather_than_ignored(owner, member, org):
 # Removing -------------------------------------------------------------------------------
 
 
-def test_removing_a_member_stops_their_keys_at_once(owner, admin, org, make_key):
+def test_removing_a_member_revokes_their_keys_at_once(owner, admin, org, make_key):
     _, raw = make_key(actor=admin)
     keyed = APIClient()
     keyed.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -242,7 +242,7 @@ def test_removing_a_member_stops_their_keys_at_once(owner, admin, org, make_key)
 
     assert response.status_code == 204
     assert not Membership.objects.filter(user=admin, organization=org).exists()
-    assert keyed.get("/api/auth/me/").json() == {"detail": CREATOR_NOT_MEMBER}
+    assert keyed.get("/api/auth/me/").json() == {"detail": KEY_REVOKED}
 
 
 def test_a_member_cannot_remove_anyone(member, admin, org):
@@ -258,8 +258,8 @@ def test_the_last_owner_cannot_be_removed(owner, org):
     assert (response.status_code, response.json()) == (409, {"detail": LAST_OWNER})
 
 
-def test_a_managing_key_changes_members_with_its_creators_role(key_client, member, org):
-    client = key_client(scopes=["api_keys:manage"])
+def test_a_members_key_changes_members_with_its_creators_role(key_client, member, org):
+    client = key_client(scopes=["members:manage"])
 
     response = client.patch(member_url(org, member), {"role": "admin"}, format="json")
 
@@ -275,5 +275,5 @@ def test_a_reading_key_cannot_change_members(key_client, member, org):
     response = client.delete(member_url(org, member))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": MISSING_SCOPE.format(scope="api_keys:manage")}
+    assert response.json() == {"detail": MISSING_SCOPE.format(scope="members:manage")}
     assert Membership.objects.filter(user=member, organization=org).exists()

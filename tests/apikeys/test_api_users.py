@@ -39,7 +39,9 @@ def test_a_manager_lists_the_keys_a_user_created(request, reader, admin, admins_
 def test_only_the_organizations_the_caller_manages_are_listed(admin, org, make_key):
     elsewhere = OrganizationFactory(name="Elsewhere")
     MembershipFactory(user=admin, organization=elsewhere, role=Role.OWNER)
-    services.api_key_create(organization=elsewhere, actor=admin, name="Elsewhere key")
+    services.api_key_create(
+        organization=elsewhere, actor=admin, name="Elsewhere key", acting_key=None
+    )
     make_key(actor=admin, name="Here")
     owner_here = UserFactory(email="boss@example.com")
     MembershipFactory(user=owner_here, organization=org, role=Role.OWNER)
@@ -50,7 +52,7 @@ def test_only_the_organizations_the_caller_manages_are_listed(admin, org, make_k
 
 
 def test_the_list_takes_the_key_list_filters(owner, admin, admins_keys):
-    services.api_key_pause(key=admins_keys[0], actor=owner)
+    services.api_key_pause(key=admins_keys[0], actor=owner, acting_key=None)
 
     response = signed_in(owner).get(keys_of(admin) + "?status=paused")
 
@@ -76,7 +78,7 @@ def test_a_user_outside_the_callers_organizations_is_a_404(owner, outsider):
 
 
 def test_a_managing_key_lists_within_its_organization(key_client, admin, admins_keys):
-    response = key_client(scopes=["api_keys:manage"]).get(keys_of(admin))
+    response = key_client(scopes=["api_keys:manage", "records:read"]).get(keys_of(admin))
 
     assert response.status_code == 200
     assert response.json()["count"] == 2
@@ -90,7 +92,7 @@ def test_a_key_without_the_manage_scope_may_not(key_client, admin):
 
 
 def test_a_removed_members_keys_stay_listed_for_the_organization(owner, admin, org, admins_keys):
-    org_services.member_remove(organization=org, actor=owner, user=admin)
+    org_services.member_remove(organization=org, actor=owner, user=admin, acting_key=None)
 
     response = signed_in(owner).get(keys_of(admin))
 

@@ -109,15 +109,15 @@ def test_a_key_with_a_known_prefix_but_wrong_secret_is_invalid(key_and_raw):
 def test_a_revoked_key_is_refused_on_the_very_next_request(key_and_raw, owner):
     key, raw = key_and_raw
     assert get({"X-API-Key": raw}).status_code == 200
-    services.api_key_revoke(key=key, actor=owner)
+    services.api_key_revoke(key=key, actor=owner, acting_key=None)
     assert_refused(get({"X-API-Key": raw}), auth.KEY_REVOKED)
 
 
 def test_a_paused_key_is_refused_until_resumed(key_and_raw, owner):
     key, raw = key_and_raw
-    services.api_key_pause(key=key, actor=owner)
+    services.api_key_pause(key=key, actor=owner, acting_key=None)
     assert_refused(get({"X-API-Key": raw}), auth.KEY_PAUSED)
-    services.api_key_resume(key=key, actor=owner)
+    services.api_key_resume(key=key, actor=owner, acting_key=None)
     assert get({"X-API-Key": raw}).status_code == 200
 
 
@@ -129,7 +129,9 @@ def test_an_expired_key_is_refused_without_any_cron_job(key_and_raw):
 
 def test_a_rotated_key_works_during_its_grace_period_only(key_and_raw, owner):
     key, raw = key_and_raw
-    _, new_raw = services.api_key_rotate(key=key, actor=owner, grace_period_seconds=60)
+    _, new_raw = services.api_key_rotate(
+        key=key, actor=owner, grace_period_seconds=60, acting_key=None
+    )
     assert get({"X-API-Key": raw}).status_code == 200
     assert get({"X-API-Key": new_raw}).status_code == 200
     APIKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -140,7 +142,15 @@ def test_a_rotated_key_works_during_its_grace_period_only(key_and_raw, owner):
 def test_a_removed_creator_stops_the_key(key_and_raw, owner, org, admin):
     _, raw = key_and_raw
     Membership.objects.filter(organization=org, user=admin).update(role="owner")
-    org_services.member_remove(organization=org, actor=admin, user=owner)
+    org_services.member_remove(organization=org, actor=admin, user=owner, acting_key=None)
+    assert_refused(get({"X-API-Key": raw}), auth.KEY_REVOKED)
+
+
+def test_a_creator_whose_membership_vanished_behind_the_services_stops_the_key(
+    key_and_raw, owner, org
+):
+    _, raw = key_and_raw
+    Membership.objects.filter(organization=org, user=owner).delete()
     assert_refused(get({"X-API-Key": raw}), auth.CREATOR_NOT_MEMBER)
 
 
@@ -180,9 +190,7 @@ def test_a_key_acts_only_in_its_own_organization(key_and_raw, org, other_org):
     assert response.status_code == 403
 
 
-def test_an_organization_id_is_a_uuid_in_any_spelling_and_garbage_is_refused(
-    key_and_raw, org
-):
+def test_an_organization_id_is_a_uuid_in_any_spelling_and_garbage_is_refused(key_and_raw, org):
     _, raw = key_and_raw
     for spelling in (str(org.pk).upper(), org.pk.hex):
         assert get({"X-API-Key": raw}, data={"organization_id": spelling}).status_code == 200
@@ -210,11 +218,12 @@ def test_require_scopes_adds_to_the_views_own_required_scopes(make_key):
 
 
 def test_key_management_needs_the_manage_scope_and_a_manager_behind_the_key(
-    make_key, org, owner, member
+    make_key, org, owner, admin
 ):
     _, without_scope = make_key(scopes=["records:read"])
     _, manager_key = make_key(scopes=["api_keys:manage"])
-    _, member_key = make_key(scopes=["api_keys:manage"], created_by=member)
+    _, member_key = make_key(scopes=["api_keys:manage"], created_by=admin)
+    Membership.objects.filter(organization=org, user=admin).update(role="member")
 
     no_scope = get({"X-API-Key": without_scope}, path="/manage/")
     assert no_scope.status_code == 403
@@ -298,7 +307,11 @@ def test_keys_hashed_under_an_older_scheme_keep_working_after_a_new_one_ships(
     monkeypatch.setattr(keys, "HASH_VERSION", 2)
     assert get({"X-API-Key": raw}).status_code == 200
     new_key, new_raw = services.api_key_create(
-        organization=key.organization, actor=key.created_by, name="new", scopes=["records:read"]
+        organization=key.organization,
+        actor=key.created_by,
+        name="new",
+        scopes=["records:read"],
+        acting_key=None,
     )
     assert new_key.hash_version == 2
     assert new_key.hashed_key == keys._DIGESTERS[2](new_raw, conf.pepper())

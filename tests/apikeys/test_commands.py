@@ -180,7 +180,7 @@ def test_list_shows_a_table_of_keys_with_effective_status_and_never_a_secret(
     make_key, owner, other_org, outsider
 ):
     default, default_raw = make_key(name="Main")
-    services.api_key_set_default(key=default, actor=owner)
+    services.api_key_set_default(key=default, actor=owner, acting_key=None)
     expired = APIKeyFactory(
         organization=default.organization,
         created_by=owner,

@@ -39,9 +39,9 @@ def snapshot(key: APIKey) -> tuple:
 def test_owners_and_admins_see_the_actions_a_keys_state_allows(owner, org, make_key):
     active, _ = make_key(name="Active one")
     paused, _ = make_key(name="Paused one")
-    services.api_key_pause(key=paused, actor=owner)
+    services.api_key_pause(key=paused, actor=owner, acting_key=None)
     revoked, _ = make_key(name="Revoked one")
-    services.api_key_revoke(key=revoked, actor=owner)
+    services.api_key_revoke(key=revoked, actor=owner, acting_key=None)
     html = signed_in(owner).get(reverse("api-keys", args=[org.pk])).content.decode()
     for name in ["api-key-set-default", "api-key-pause", "api-key-rotate", "api-key-revoke"]:
         assert url(name, active) in html
@@ -126,7 +126,7 @@ def test_a_refused_transition_becomes_an_error_message_not_a_500(owner, make_key
     response = client.post(url("api-key-resume", key))
     assert response.status_code == 302
     assert shown_after(client, response) == [services.RESUME_NEEDS_PAUSED]
-    services.api_key_revoke(key=key, actor=owner)
+    services.api_key_revoke(key=key, actor=owner, acting_key=None)
     for action, message in [
         ("pause", services.ALREADY_REVOKED),
         ("set-default", services.ALREADY_REVOKED),
@@ -167,7 +167,11 @@ def test_rename_shows_a_form_with_the_current_name_and_saves_the_new_one(owner, 
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("", validation.NAME_REQUIRED), ("a\x07b", validation.NAME_INVALID), ("x" * 101, None)],
+    [
+        ("", validation.NAME_REQUIRED),
+        ("a\x07b", validation.NAME_INVISIBLE_CHARACTERS),
+        ("x" * 101, None),
+    ],
 )
 def test_rename_shows_inline_errors_and_keeps_the_name(owner, make_key, name, message):
     key, _ = make_key(name="Kept")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from apikeys import forms, services, validation
+from apikeys import conf, forms, services, validation
 from apikeys.models import APIKey, AuditEvent, KeyStatus
 from apikeys.views.keys import KEY_GONE, KEY_SHOWN_ONCE
 from tests.factories import APIKeyFactory
@@ -32,7 +32,7 @@ def valid_form(**overrides) -> dict:
 
 def test_the_table_shows_each_keys_facts(owner, org, make_key):
     key, raw = make_key(name="Front desk", mode="test", scopes=["devices:read"])
-    services.api_key_set_default(key=key, actor=owner)
+    services.api_key_set_default(key=key, actor=owner, acting_key=None)
     html = signed_in(owner).get(reverse("api-keys", args=[org.pk])).content.decode()
     for text in [
         "Front desk",
@@ -125,9 +125,13 @@ def test_members_see_the_empty_state_without_a_create_button(member, org):
 
 def test_the_create_form_offers_each_scope_with_its_description(owner, org, settings):
     html = signed_in(owner).get(reverse("api-key-create", args=[org.pk])).content.decode()
-    for scope, description in settings.APIKEYS_SCOPES.items():
+    for scope, entry in settings.APIKEYS_SCOPES.items():
         assert f'value="{scope}"' in html
-        assert escape(description) in html
+        assert escape(entry["description"]) in html
+    # The scopes only owners' and admins' keys keep say so in plain words.
+    assert html.count(escape(conf.ADMIN_SCOPE_NOTE)) == sum(
+        entry["role"] != "member" for entry in settings.APIKEYS_SCOPES.values()
+    )
     assert 'name="csrfmiddlewaretoken"' in html
     assert "On a specific date" in html
 
@@ -175,7 +179,7 @@ def test_a_post_without_the_csrf_token_is_refused(owner, org):
     [
         ({"name": ""}, validation.NAME_REQUIRED),
         ({"name": "x" * 101}, validation.NAME_TOO_LONG),
-        ({"name": "tab\there"}, validation.NAME_INVALID),
+        ({"name": "tab\there"}, validation.NAME_INVISIBLE_CHARACTERS),
         ({"scopes": ["records:read", "root"]}, "Select a valid choice."),
         ({"mode": "prod"}, "Select a valid choice."),
         ({"expiry": "7"}, "Select a valid choice."),

@@ -36,7 +36,7 @@ def test_the_whole_life_of_a_key(page, api, live_server, owner, org):
 
     # Create a key and read it off the show-once page.
     page.get_by_role("link", name="Create your first API key").click()
-    page.get_by_label("Name").fill("Walk key")
+    page.get_by_label("Name", exact=True).fill("Walk key")
     page.get_by_role("button", name="Create key").click()
     expect(page.get_by_text(KEY_SHOWN_ONCE)).to_be_visible()
     raw = page.locator("#api-key-value").inner_text()
@@ -118,7 +118,7 @@ def test_the_create_form_shows_its_errors_inline(page, sign_in, owner, org):
     page.get_by_role("button", name="Create key").click()
     expect(page.get_by_text("Give the key a name.")).to_be_visible()
     expect(page.get_by_text("Choose the date the key expires.")).to_be_visible()
-    expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Name", exact=True)).to_have_attribute("aria-invalid", "true")
     assert not APIKey.objects.exists()
 
 

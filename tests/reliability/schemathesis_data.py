@@ -68,20 +68,28 @@ def build_world() -> World:
         actor=owner,
         name="Schemathesis",
         scopes=list(settings.APIKEYS_SCOPES),
+        acting_key=None,
     )
     other_key, _ = services.api_key_create(
-        organization=organization, actor=owner, name="Billing Integration"
+        organization=organization, actor=owner, name="Billing Integration", acting_key=None
     )
     member = UserFactory(email="fuzz-member@example.com")
     org_services.member_add(
-        organization=organization, actor=owner, email=member.email, role=Role.MEMBER
+        organization=organization,
+        actor=owner,
+        email=member.email,
+        role=Role.MEMBER,
+        acting_key=None,
     )
     foreign_owner = UserFactory(email="fuzz-foreign@example.com")
     foreign_organization = org_services.organization_create(
         name="Foreign Clinic", owner=foreign_owner
     )
     foreign_key, _ = services.api_key_create(
-        organization=foreign_organization, actor=foreign_owner, name="Foreign Integration"
+        organization=foreign_organization,
+        actor=foreign_owner,
+        name="Foreign Integration",
+        acting_key=None,
     )
     return World(
         organization=organization,

@@ -36,7 +36,7 @@ def test_twenty_threads_setting_different_defaults_leave_exactly_one(make_key, o
     @in_thread
     def set_default(key):
         barrier.wait()
-        services.api_key_set_default(key=key, actor=owner)
+        services.api_key_set_default(key=key, actor=owner, acting_key=None)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         list(pool.map(set_default, created))
@@ -51,7 +51,7 @@ def test_two_concurrent_rotations_give_one_new_key_and_one_conflict(make_key, ow
     def rotate(_):
         barrier.wait()
         try:
-            return services.api_key_rotate(key=old, actor=owner)[0]
+            return services.api_key_rotate(key=old, actor=owner, acting_key=None)[0]
         except Conflict as error:
             return error
 
@@ -84,7 +84,7 @@ def test_a_revoke_stops_every_request_that_starts_after_it_commits(make_key, own
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(traffic, n) for n in range(4)]
         time.sleep(0.3)
-        services.api_key_revoke(key=key, actor=owner)
+        services.api_key_revoke(key=key, actor=owner, acting_key=None)
         revoked_at.append(time.monotonic())
         time.sleep(0.3)
         stop.set()

@@ -25,9 +25,12 @@ ONLY_NAME_CHANGES = (
 
 def name_field(**kwargs: Any) -> StrictCharField:
     """Return a key-name field that accepts what the lifecycle does, with its messages."""
+    # The pattern refuses control codes early (and documents them in the schema); the
+    # service's validate_name refuses every other invisible character with the same message.
+    visible = RegexValidator(r"^[^\x00-\x1f\x7f]*$", message=validation.NAME_INVISIBLE_CHARACTERS)
     return StrictCharField(
         max_length=validation.NAME_MAX_LENGTH,
-        validators=[RegexValidator(r"^[^\x00-\x1f\x7f]*$", message=validation.NAME_INVALID)],
+        validators=[visible],
         error_messages={
             "required": validation.NAME_REQUIRED,
             "blank": validation.NAME_REQUIRED,

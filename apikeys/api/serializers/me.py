@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apikeys.models import Mode
+from apikeys.models import APIKey, Mode
+from apikeys.permissions import key_scopes
 from organizations.models import Role
 
 API_KEY = "api_key"
@@ -18,9 +20,21 @@ class MeAPIKeySerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     prefix = serializers.CharField(read_only=True)
     mode = serializers.ChoiceField(choices=Mode.choices, read_only=True)
-    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    scopes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The scopes the key was granted.",
+    )
+    effective_scopes = serializers.SerializerMethodField(
+        help_text="The granted scopes the key holds now: those its creator's current role "
+        "still allows (a demoted admin's key loses the admin-only ones).",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_effective_scopes(self, key: APIKey) -> list[str]:
+        return key_scopes(key)
 
 
 class MeOrganizationSerializer(serializers.Serializer):

@@ -54,6 +54,16 @@ class MemberCreateSerializer(serializers.Serializer):
     role = _role_field(default=Role.MEMBER)
 
 
+class MemberRemoveSerializer(ClosedSerializer):
+    """The input of `DELETE /api/organizations/{id}/members/{user_id}/` (query or body)."""
+
+    transfer_to = serializers.UUIDField(
+        required=False,
+        help_text="A remaining member's user id: the removed member's API keys are transferred "
+        "to them (and act as them) instead of being revoked.",
+    )
+
+
 class MemberUpdateSerializer(ClosedSerializer):
     """The input of `PATCH /api/organizations/{id}/members/{user_id}/`: only the role changes."""
 

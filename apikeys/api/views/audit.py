@@ -13,22 +13,22 @@ from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.audit import AuditEventFilterSerializer, AuditEventSerializer
 from apikeys.api.views.base import organization_for, organization_id_or_own, query_params
-from apikeys.permissions import CanManageAPIKeys
+from apikeys.permissions import CanReadAudit
 from apikeys.selectors import audit_events_for
-from organizations.permissions import NOT_A_MANAGER, is_manager_role
+from organizations.permissions import AUDIT_NOT_VISIBLE, can_read_audit
 
 
 class AuditEventListView(GenericAPIView):
     """List an organization's audit events, newest first. Read-only: the trail is append-only."""
 
-    permission_classes = [IsAuthenticated, OrganizationAccess, CanManageAPIKeys]
+    permission_classes = [IsAuthenticated, OrganizationAccess, CanReadAudit]
     serializer_class = AuditEventSerializer
     pagination_class = Pagination
 
     @docs.operation(
         operation_id="audit_events_list",
         summary="List audit events",
-        description="Owners and admins (keys need `api_keys:manage`). With a session, "
+        description="Owners and admins (keys need `audit:read`). With a session, "
         "`organization_id` is required; with a key it defaults to the key's own organization.",
         parameters=[AuditEventFilterSerializer],
         responses=docs.responses({200: AuditEventSerializer(many=True)}, docs.READ),
@@ -37,8 +37,9 @@ class AuditEventListView(GenericAPIView):
         params = query_params(request, AuditEventFilterSerializer)
         organization_id = organization_id_or_own(request, params.get("organization_id"))
         organization, role = organization_for(request, organization_id)
-        if not is_manager_role(role):
-            raise PermissionDenied(NOT_A_MANAGER)
+        if not can_read_audit(role):
+            # The trail holds actors' emails and IPs: members may not read it (nor the pages).
+            raise PermissionDenied(AUDIT_NOT_VISIBLE)
         events = audit_events_for(
             organization.pk,
             api_key_id=params.get("api_key"),

@@ -36,7 +36,7 @@ from apikeys.api.views.base import (
 )
 from apikeys.audit import AuditContext
 from apikeys.models import APIKey
-from apikeys.permissions import CanManageAPIKeys
+from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_visible_to
 
 KEY_NOT_FOUND = "No API key with this id in your organizations."
@@ -131,6 +131,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
             scopes=data.get("scopes"),
             expires_at=data["expires_at"],
             context=AuditContext.from_request(request),
+            acting_key=request_key(request),
         )
         return secret_response(key, raw)
 
@@ -147,12 +148,16 @@ class APIKeyViewSet(viewsets.GenericViewSet):
                 actor=request.user,
                 name=serializer.validated_data["name"],
                 context=AuditContext.from_request(request),
+                acting_key=request_key(request),
             )
         return Response(APIKeySerializer(key).data)
 
     def destroy(self, request: Request, pk: UUID) -> Response:
         services.api_key_revoke(
-            key=self.get_object(), actor=request.user, context=AuditContext.from_request(request)
+            key=self.get_object(),
+            actor=request.user,
+            context=AuditContext.from_request(request),
+            acting_key=request_key(request),
         )
         return Response(status=204)
 
@@ -160,6 +165,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         key = service(
             key=self.get_object(),
             actor=self.request.user,
+            acting_key=request_key(self.request),
             context=AuditContext.from_request(self.request),
         )
         return Response(APIKeySerializer(key).data)
@@ -210,5 +216,6 @@ class APIKeyViewSet(viewsets.GenericViewSet):
             actor=request.user,
             grace_period_seconds=serializer.validated_data.get("grace_period_seconds"),
             context=AuditContext.from_request(request),
+            acting_key=request_key(request),
         )
         return secret_response(new, raw)

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,15 +17,16 @@ from apikeys.api.pagination import Pagination
 from apikeys.api.permissions import OrganizationAccess, ReadsOrganization
 from apikeys.api.serializers.organizations import (
     MemberCreateSerializer,
+    MemberRemoveSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
     OrganizationSerializer,
 )
 from apikeys.api.views.base import within_key_organization
 from apikeys.audit import AuditContext
-from apikeys.permissions import CanManageAPIKeys, request_key
+from apikeys.permissions import CanManageMembers, request_key
 from organizations import services
-from organizations.models import Membership, Organization
+from organizations.models import Membership, Organization, User
 from organizations.permissions import organizations_filter, resolve_role
 
 ORGANIZATION_NOT_FOUND = "No organization with this id among yours."
@@ -100,7 +101,8 @@ class OrganizationViewSet(viewsets.GenericViewSet):
     create=docs.operation(
         operation_id="organization_members_add",
         summary="Add an existing user as a member",
-        description="Owners and admins; only owners grant the owner role.",
+        description="Owners and admins; only owners grant the owner role, and never through "
+        "an API key (keys need `members:manage`).",
         request=MemberCreateSerializer,
         responses=docs.responses({201: MemberSerializer}, docs.WRITE),
     ),
@@ -112,14 +114,18 @@ class OrganizationViewSet(viewsets.GenericViewSet):
     partial_update=docs.operation(
         operation_id="organization_members_change_role",
         summary="Change a member's role",
-        description="Only owners touch the owner role; an organization keeps one owner.",
+        description="Only owners touch the owner role, never through an API key; an "
+        "organization keeps one owner.",
         request=MemberUpdateSerializer,
         responses=docs.responses({200: MemberSerializer}, docs.WRITE),
     ),
     destroy=docs.operation(
         operation_id="organization_members_remove",
         summary="Remove a member",
-        description="The member's API keys stop authenticating on the next request.",
+        description="The member's API keys are revoked in the same step, unless "
+        "`transfer_to` (a query parameter, or a JSON body) names a remaining member who takes "
+        "them over. Keys need `members:manage`; no key removes an owner.",
+        parameters=[MemberRemoveSerializer],
         responses=docs.responses({204: None}, docs.WRITE),
     ),
 )
@@ -133,7 +139,7 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     def get_permissions(self) -> list[BasePermission]:
         reads = self.action in ("list", "retrieve")
-        third = ReadsOrganization() if reads else CanManageAPIKeys()
+        third = ReadsOrganization() if reads else CanManageMembers()
         return [IsAuthenticated(), OrganizationAccess(), third]
 
     def organization(self) -> Organization:
@@ -170,6 +176,7 @@ class MemberViewSet(viewsets.GenericViewSet):
             email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
             context=AuditContext.from_request(request),
+            acting_key=request_key(request),
         )
         return Response(MemberSerializer(membership).data, status=201)
 
@@ -188,15 +195,26 @@ class MemberViewSet(viewsets.GenericViewSet):
             user=membership.user,
             role=serializer.validated_data["role"],
             context=AuditContext.from_request(request),
+            acting_key=request_key(request),
         )
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request: Request, **kwargs: UUID) -> Response:
         membership = self.get_object()
+        given = request.data if request.data else request.query_params.dict()
+        serializer = MemberRemoveSerializer(data=given)
+        serializer.is_valid(raise_exception=True)
+        transfer_to = None
+        if "transfer_to" in serializer.validated_data:
+            transfer_to = User.objects.filter(pk=serializer.validated_data["transfer_to"]).first()
+            if transfer_to is None:
+                raise ValidationError({"transfer_to": [services.TRANSFER_TO_INVALID]})
         services.member_remove(
             organization=membership.organization,
             actor=request.user,
+            acting_key=request_key(request),
             user=membership.user,
+            transfer_to=transfer_to,
             context=AuditContext.from_request(request),
         )
         return Response(status=204)

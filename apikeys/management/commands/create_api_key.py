@@ -60,6 +60,7 @@ class Command(BaseCommand):
                 scopes=scopes,
                 expires_at=expires_at,
                 context=command_context("create_api_key"),
+                acting_key=None,
             )
         except DomainError as error:
             raise CommandError(error.message) from error

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         actor = user_by_email(user)
         try:
             services.api_key_revoke(
-                key=api_key, actor=actor, context=command_context("revoke_api_key")
+                key=api_key, actor=actor, context=command_context("revoke_api_key"), acting_key=None
             )
         except DomainError as error:
             raise CommandError(f"{api_key.prefix}: {error.message}") from error

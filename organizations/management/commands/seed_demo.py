@@ -44,6 +44,7 @@ class Command(BaseCommand):
                     email=member.email,
                     role=Role.MEMBER,
                     context=CONTEXT,
+                    acting_key=None,
                 )
             except DomainError as error:  # e.g. the demo owner was demoted by hand
                 raise CommandError(error.message) from error
