@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Q
@@ -31,9 +31,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from apikeys import conf, keys
-from apikeys.models import EXPIRED, APIKey, KeyStatus
-from apikeys.selectors import api_key_for_authentication
-from apikeys.throttling import counter_ident, start_key_hits
+from apikeys.lookup import api_key_for_authentication
+from apikeys.models import APIKey, EffectiveStatus
 from organizations.models import User
 from organizations.permissions import resolve_role
 
@@ -50,10 +49,31 @@ KEY_IN_URL = "API keys must be sent in a header, never in the URL."
 
 
 _STATUS_FAILURES = {
-    KeyStatus.REVOKED: KEY_REVOKED,
-    EXPIRED: KEY_EXPIRED,
-    KeyStatus.PAUSED: KEY_PAUSED,
+    EffectiveStatus.REVOKED: KEY_REVOKED,
+    EffectiveStatus.EXPIRED: KEY_EXPIRED,
+    EffectiveStatus.PAUSED: KEY_PAUSED,
 }
+
+
+class UnknownKey(exceptions.AuthenticationFailed):
+    """No issued key matches: a guess, a typo, or a key from somewhere else.
+
+    A type of its own, so that what follows a failure (a refused genuine key still counts
+    against its rate limit; an unknown one leaves nothing behind) never hangs on a message.
+    """
+
+    default_detail = INVALID_KEY
+
+
+class DuringLookup(Protocol):
+    """Work started before a key's database lookup that overlaps it (the Redis count)."""
+
+    def finish(self, *, genuine: bool) -> None:
+        """Complete the work once the lookup is done.
+
+        `genuine` says an issued key was presented, even if it was refused (revoked,
+        paused, expired): only then may the work leave state behind.
+        """
 
 
 @lru_cache(maxsize=8)
@@ -74,7 +94,8 @@ def _meta(request: Request) -> dict[str, Any]:
 class APIKeyAuthentication(BaseAuthentication):
     """Authenticate a request by an organization API key.
 
-    Override points: `get_raw_keys(request)` to read keys from elsewhere and
+    Override points: `get_raw_keys(request)` to read keys from elsewhere,
+    `start_during_lookup(request, digest)` to overlap other I/O with the key's lookup, and
     `record_use(key, now)` to change how use is tracked.
     """
 
@@ -125,23 +146,39 @@ class APIKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(INVALID_KEY)
         pepper = conf.pepper()
         digest = keys.digest(raw, pepper)
-        pending = None if request is None else start_key_hits(request, counter_ident(digest))
+        during = None if request is None else self.start_during_lookup(request, digest)
         try:
             user, key = self._check(raw, digest, parsed.prefix, pepper)
-        except exceptions.AuthenticationFailed as error:
-            # A genuine key's refused requests count; a key nobody issued leaves nothing.
-            if pending is not None and error.detail == INVALID_KEY:
-                pending.discard()
-            elif pending is not None:
-                pending.result()
+        except UnknownKey:
+            if during is not None:
+                during.finish(genuine=False)
+            raise
+        except exceptions.AuthenticationFailed:
+            if during is not None:
+                during.finish(genuine=True)  # revoked, paused, expired: still that key's
             raise
         except BaseException:
-            if pending is not None:
-                pending.discard()
+            if during is not None:
+                during.finish(genuine=False)
             raise
-        if pending is not None:
-            key.rate_hits = (pending.now, pending.result())
+        if during is not None:
+            during.finish(genuine=True)
         return user, key
+
+    def start_during_lookup(self, request: Request, digest: str) -> DuringLookup | None:
+        """Start what should overlap the key's database lookup, or return None.
+
+        The view's throttles take part by defining a `start_during_lookup(request, digest)`
+        classmethod (as `apikeys.throttling.APIKeyRateThrottle` does, to send its Redis
+        count before the lookup and read the reply after it); the first one that defines it
+        is used. Authentication imports no throttle: this hook is the whole contract.
+        """
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        for throttle in getattr(view, "throttle_classes", ()):
+            start = getattr(throttle, "start_during_lookup", None)
+            if start is not None:
+                return start(request, digest)
+        return None
 
     def _check(self, raw: str, digest: str, prefix: str, pepper: bytes) -> tuple[User, APIKey]:
         found = api_key_for_authentication(prefix)
@@ -149,7 +186,7 @@ class APIKeyAuthentication(BaseAuthentication):
             raw, digest, found.key.hashed_key, found.key.hash_version, pepper
         ):
             logger.info("API key refused: unknown key with prefix %s", prefix)
-            raise exceptions.AuthenticationFailed(INVALID_KEY)
+            raise UnknownKey
         key = found.key
         now = timezone.now()
         failure = _STATUS_FAILURES.get(key.effective_status(now))

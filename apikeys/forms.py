@@ -14,9 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from apikeys import conf, validation
-from apikeys.models import APIKey, AuditAction, Mode
-from organizations.errors import DomainError
-from organizations.models import Membership, Role
+from apikeys.models import APIKey, Mode
+from core import forms as core_forms
+from core.errors import DomainError
+from core.models import AuditAction
 
 EXPIRY_NEVER = "never"
 EXPIRY_ON_DATE = "date"
@@ -35,8 +36,6 @@ GRACE_CHOICES = [
     (3600, "1 hour"),
     (86400, "24 hours"),
 ]
-EMAIL_REQUIRED = "Enter the email address of the person to add."
-EMAIL_INVALID = "Enter a valid email address."
 
 # Where a service's error field lands on a page form (the API and the forms name two apart).
 _FIELD_ALIASES = {"expires_at": "expires_on", "grace_period_seconds": "grace_period"}
@@ -44,8 +43,7 @@ _FIELD_ALIASES = {"expires_at": "expires_on", "grace_period_seconds": "grace_per
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
     """Show a service's refusal on `form`: under its field when the form has one."""
-    field = _FIELD_ALIASES.get(error.field or "", error.field)
-    form.add_error(field if field in form.fields else None, error.message)
+    core_forms.add_domain_error(form, error, _FIELD_ALIASES)
 
 
 def _name_field() -> forms.CharField:
@@ -126,34 +124,6 @@ class APIKeyRotateForm(forms.Form):
         super().__init__(*args, **kwargs)
         limit = settings.APIKEYS_MAX_GRACE_SECONDS
         self.fields["grace_period"].choices = [c for c in GRACE_CHOICES if c[0] <= limit]
-
-
-class MemberAddForm(forms.Form):
-    """An existing user's email and the role they get."""
-
-    email = forms.EmailField(
-        max_length=254, error_messages={"required": EMAIL_REQUIRED, "invalid": EMAIL_INVALID}
-    )
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
-
-
-class MemberRoleForm(forms.Form):
-    """A member's new role."""
-
-    role = forms.ChoiceField(choices=Role.choices)
-
-
-class MemberRemoveForm(forms.Form):
-    """What happens to a leaving member's keys: revoked (empty), or transferred to a member."""
-
-    transfer_to = forms.TypedChoiceField(required=False, coerce=str, empty_value="")
-
-    def __init__(self, *args: Any, others: list[Membership], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["transfer_to"].choices = [
-            ("", "Revoke them"),
-            *((str(m.user.pk), f"Transfer them to {m.user.email}") for m in others),
-        ]
 
 
 class AuditFilterForm(forms.Form):

@@ -1,4 +1,4 @@
-"""API keys and the append-only audit trail.
+"""API keys.
 
 A key's plaintext never reaches this module: a row holds its display prefix (to find it),
 an HMAC digest (to check it) and the version of the hashing scheme that made the digest.
@@ -23,18 +23,65 @@ class Mode(models.TextChoices):
 
 
 class KeyStatus(models.TextChoices):
-    """The stored status. `expired` is never stored: it is computed from `expires_at`."""
+    """The stored status. What users see (and what a key allows) is `EffectiveStatus`."""
 
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
     REVOKED = "revoked", "Revoked"
 
-    @classmethod
-    def choices_with_expired(cls) -> list[tuple[str, str]]:
-        return [*cls.choices, (EXPIRED, "Expired")]
+
+class KeyAction(models.TextChoices):
+    """A change to an existing key that its status may refuse; each has one lifecycle service."""
+
+    PAUSE = "pause", "Pause"
+    RESUME = "resume", "Resume"
+    ROTATE = "rotate", "Rotate"
+    SET_DEFAULT = "set_default", "Set default"
+    RENAME = "rename", "Rename"
+    REVOKE = "revoke", "Revoke"
 
 
-EXPIRED = "expired"
+class EffectiveStatus(models.TextChoices):
+    """The status users see and the services decide by: revoked, else expired, else stored.
+
+    `expired` is never stored: it is computed from `expires_at`. The order is the API's
+    `KeyStatusEnum` order.
+    """
+
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+    @property
+    def allowed_actions(self) -> frozenset[KeyAction]:
+        """The actions a key in this status may undergo."""
+        return ALLOWED_ACTIONS[self]
+
+    def allows(self, action: KeyAction | str) -> bool:
+        """Whether a key in this status may undergo `action` (the services refuse otherwise)."""
+        return action in ALLOWED_ACTIONS[self]
+
+
+# The one table of what each status allows: the services refuse the rest (`refuse_unless`)
+# and the pages offer only these. A name stays editable in every state (a revoked key keeps
+# its history), and an expired key can still be revoked, which ends it for good.
+ALLOWED_ACTIONS: dict[EffectiveStatus, frozenset[KeyAction]] = {
+    EffectiveStatus.ACTIVE: frozenset(
+        {
+            KeyAction.PAUSE,
+            KeyAction.ROTATE,
+            KeyAction.SET_DEFAULT,
+            KeyAction.RENAME,
+            KeyAction.REVOKE,
+        }
+    ),
+    EffectiveStatus.PAUSED: frozenset(
+        {KeyAction.RESUME, KeyAction.ROTATE, KeyAction.RENAME, KeyAction.REVOKE}
+    ),
+    EffectiveStatus.EXPIRED: frozenset({KeyAction.RENAME, KeyAction.REVOKE}),
+    EffectiveStatus.REVOKED: frozenset({KeyAction.RENAME}),
+}
 
 
 class APIKeyQuerySet(models.QuerySet["APIKey"]):
@@ -46,9 +93,9 @@ class APIKeyQuerySet(models.QuerySet["APIKey"]):
         """Filter on the status a user sees, where `expired` is computed from `expires_at`."""
         now = now or timezone.now()
         not_expired = models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        if status == EXPIRED:
+        if status == EffectiveStatus.EXPIRED:
             return self.exclude(status=KeyStatus.REVOKED).filter(expires_at__lte=now)
-        if status == KeyStatus.REVOKED:
+        if status == EffectiveStatus.REVOKED:
             return self.filter(status=KeyStatus.REVOKED)
         return self.filter(not_expired, status=status)
 
@@ -133,84 +180,31 @@ class APIKey(models.Model):
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
-    def effective_status(self, now: datetime | None = None) -> str:
+    def effective_status(self, now: datetime | None = None) -> EffectiveStatus:
         """The status users see: revoked wins, then expired, then the stored status."""
         if self.status == KeyStatus.REVOKED:
-            return KeyStatus.REVOKED
+            return EffectiveStatus.REVOKED
         if self.is_expired(now):
-            return EXPIRED
-        return self.status
+            return EffectiveStatus.EXPIRED
+        return EffectiveStatus(self.status)
+
+    @property
+    def allowed_actions(self) -> frozenset[KeyAction]:
+        """The actions the services would accept on this key now: what the pages offer.
+
+        Its status decides (`ALLOWED_ACTIONS`), and a rotated key, being retired, can neither
+        be rotated again nor become the default. Removing the default depends on the flag
+        alone (`is_default`), so it is not listed here.
+        """
+        allowed = self.effective_status().allowed_actions
+        if self.is_rotated:
+            allowed -= {KeyAction.ROTATE, KeyAction.SET_DEFAULT}
+        return allowed
 
     def is_effective_default(self, now: datetime | None = None) -> bool:
         """Only a usable key is the default: expiry clears the flag as it is read."""
-        return self.is_default and self.effective_status(now) == KeyStatus.ACTIVE
+        return self.is_default and self.effective_status(now) == EffectiveStatus.ACTIVE
 
     @property
     def is_rotated(self) -> bool:
         return self.rotated_at is not None
-
-
-class AuditAction(models.TextChoices):
-    KEY_CREATED = "api_key.created", "Key created"
-    KEY_RENAMED = "api_key.renamed", "Key renamed"
-    KEY_PAUSED = "api_key.paused", "Key paused"
-    KEY_RESUMED = "api_key.resumed", "Key resumed"
-    KEY_DEFAULT_SET = "api_key.default_set", "Default set"
-    KEY_DEFAULT_REMOVED = "api_key.default_removed", "Default removed"
-    KEY_ROTATED = "api_key.rotated", "Key rotated"
-    KEY_REVOKED = "api_key.revoked", "Key revoked"
-    KEY_RATE_LIMITS_CHANGED = "api_key.rate_limits_changed", "Rate limits changed"
-    KEY_TRANSFERRED = "api_key.transferred", "Key transferred"
-    MEMBER_ADDED = "member.added", "Member added"
-    MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
-    MEMBER_REMOVED = "member.removed", "Member removed"
-    ORGANIZATION_CREATED = "organization.created", "Organization created"
-
-
-class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs: object) -> int:
-        raise PermissionError("Audit events are append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Audit events are append-only.")
-
-
-class AuditEvent(models.Model):
-    """One thing that happened to a key, a member or an organization. Never changed."""
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.SET_NULL, null=True, related_name="audit_events"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    actor_email = models.CharField(max_length=254, blank=True)
-    actor_key = models.ForeignKey(
-        APIKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    api_key = models.ForeignKey(
-        APIKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
-    )
-    key_prefix = models.CharField(max_length=40, blank=True)
-    action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    request_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} by {self.actor_email or 'system'}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise PermissionError("Audit events are append-only.")

@@ -86,7 +86,7 @@ class ScopesFieldExtension(OpenApiSerializerFieldExtension):
 class ClosedSerializerExtension(OpenApiSerializerExtension):
     """Say that inputs which refuse unknown fields do: `additionalProperties: false`."""
 
-    target_class = "apikeys.api.serializers.common.ClosedSerializer"
+    target_class = "core.api.serializers.ClosedSerializer"
     match_subclasses = True
 
     def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:

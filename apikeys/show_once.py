@@ -13,12 +13,27 @@ import time
 from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from django.http import HttpRequest
 
     from apikeys.models import APIKey
 
 SESSION_KEY = "apikeys.show_once"
 MAX_AGE_SECONDS = 600
+
+# What every show-once page says, the Integrations page and the admin alike.
+SHOWN_ONCE = "Copy this key now: it will not be shown again."
+# Rotating, not revoking and creating anew, is the advice: the replacement keeps the name,
+# scopes and settings, and a grace period can keep the lost key working while it is swapped.
+NO_LONGER_SHOWN = (
+    "This key can no longer be shown: a key is displayed only once, right after it is created. "
+    "If it was lost, rotate the key to get a new one with the same name, scopes and settings."
+)
+
+# The clock a stash is dated and judged fresh by (seconds since the epoch). This is the
+# module's injection point: tests replace it to age a waiting plaintext.
+clock: Callable[[], float] = time.time
 
 
 class Stash(TypedDict):
@@ -31,7 +46,7 @@ class Stash(TypedDict):
 def stash(request: HttpRequest, key: APIKey, raw: str) -> None:
     """Keep `raw` for the next show-once page view of `key`."""
     request.session[SESSION_KEY] = Stash(
-        key_id=str(key.pk), organization_id=str(key.organization_id), raw=raw, at=time.time()
+        key_id=str(key.pk), organization_id=str(key.organization_id), raw=raw, at=clock()
     )
 
 
@@ -56,4 +71,4 @@ def purge_stale(request: HttpRequest) -> None:
 
 
 def _fresh(waiting: object) -> bool:
-    return isinstance(waiting, dict) and time.time() - waiting.get("at", 0) <= MAX_AGE_SECONDS
+    return isinstance(waiting, dict) and clock() - waiting.get("at", 0) <= MAX_AGE_SECONDS

@@ -1,8 +1,8 @@
 """Rate limits per API key (and per user for session requests), right across processes.
 
-Two fixed windows, a minute and an hour, counted by `apikeys.counters` (atomic on every
-cache: exact limits across processes with Redis). A key's counting is started by
-`APIKeyAuthentication` (`start_key_hits`), so that with Redis it overlaps the key's
+Two fixed windows, a minute and an hour, counted by `core.counters` (atomic on every
+cache: exact limits across processes with Redis). A key's counting starts through
+`APIKeyAuthentication`'s `start_during_lookup` hook, so that with Redis it overlaps the key's
 database lookup; the throttle then only compares the counts with the limits.
 
 The counters are named by a fragment of the key's HMAC digest, which only the key's holder
@@ -21,7 +21,8 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from apikeys.counters import (
+from apikeys.models import APIKey
+from core.counters import (
     WINDOWS,
     LocalHits,
     PendingHits,
@@ -29,24 +30,9 @@ from apikeys.counters import (
     start_hits,
     window_counters,
 )
-from apikeys.models import APIKey
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
-
-
-def start_key_hits(request: Request, ident: str) -> PendingHits | LocalHits | None:
-    """Start counting a key's windows, if this request's view will throttle it.
-
-    With Redis the counters go out now and their reply is read after the key's lookup; an
-    in-process cache costs no round trip, so it counts when the key is accepted.
-    """
-    view = (getattr(request, "parser_context", None) or {}).get("view")
-    throttles = getattr(view, "throttle_classes", ())
-    if not any(issubclass(t, APIKeyRateThrottle) for t in throttles):
-        return None
-    now = time.time()
-    return start_hits(window_counters(APIKeyRateThrottle.scope, ident, now, WINDOWS), now)
 
 
 class WindowedRateThrottle(BaseThrottle):
@@ -60,6 +46,8 @@ class WindowedRateThrottle(BaseThrottle):
 
     scope = "base"
     windows = WINDOWS
+    # The clock, as DRF's own throttles have it: tests set a fixed time here.
+    timer = staticmethod(time.time)
 
     def get_ident(self, request: Request) -> str | None:
         raise NotImplementedError
@@ -69,7 +57,7 @@ class WindowedRateThrottle(BaseThrottle):
 
     def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
         """Count this request in each window; return the time counted at and the counts."""
-        now = time.time()
+        now = self.timer()
         return now, count_hits(window_counters(self.scope, ident, now, self.windows))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
@@ -108,10 +96,41 @@ class APIKeyRateThrottle(WindowedRateThrottle):
             key.rate_limit_per_hour or settings.APIKEYS_RATE_PER_HOUR,
         )
 
+    @classmethod
+    def start_during_lookup(cls, request: Request, digest: str) -> KeyCount:
+        """Start counting the key's windows before its lookup (APIKeyAuthentication's hook).
+
+        With Redis the counters go out now and their reply is read after the lookup; an
+        in-process cache costs no round trip, so it counts when the lookup is done.
+        """
+        now = cls.timer()
+        counters = window_counters(cls.scope, counter_ident(digest), now, cls.windows)
+        return KeyCount(request, start_hits(counters, now))
+
     def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
-        # Counted during authentication (`start_key_hits`), for the same windows.
-        early = getattr(request.auth, "rate_hits", None)
+        # Counted during authentication, for the same windows, when the view let it.
+        early = getattr(request, KEY_COUNTS, None)
         return early if early is not None else super().counted_hits(request, ident)
+
+
+# The request attribute where a key's counts taken during authentication wait for the throttle.
+KEY_COUNTS = "apikey_window_counts"
+
+
+class KeyCount:
+    """A key's window count started during authentication, finished after its lookup."""
+
+    __slots__ = ("pending", "request")
+
+    def __init__(self, request: Request, pending: PendingHits | LocalHits) -> None:
+        self.request, self.pending = request, pending
+
+    def finish(self, *, genuine: bool) -> None:
+        """Keep a genuine key's counts on the request; leave nothing for an unknown key."""
+        if genuine:
+            setattr(self.request, KEY_COUNTS, (self.pending.now, self.pending.result()))
+        else:
+            self.pending.discard()
 
 
 def counter_ident(digest: str) -> str:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from apikeys import conf
 from apikeys.models import Mode
-from organizations.errors import InvalidInput
+from core.errors import InvalidInput
 from organizations.names import NAME_INVISIBLE_CHARACTERS as NAME_INVISIBLE_CHARACTERS
 from organizations.names import clean_display_name
 
@@ -28,7 +28,7 @@ SCOPES_INVALID = "Scopes must be a list of scope names."
 SCOPE_ABOVE_ROLE = "A key acting as {role} cannot hold {scopes}: that role may not."
 EXPIRY_IN_PAST = "The expiry must be in the future."
 RATE_LIMIT_INVALID = "A rate limit must be a positive number of requests."
-CREATOR_NOT_MEMBER = "The user a key acts as must belong to its organization."
+ACTS_AS_NOT_MEMBER = "The user a key acts as must belong to its organization."
 GRACE_INVALID = "The grace period must be between 0 and {max} seconds."
 
 

@@ -68,7 +68,7 @@ METHOD = """\
 DESIGN = """\
 ## How the cost was cut
 
-- **One lookup, compiled once** (`apikeys/selectors.py`, `_CompiledLookup`): the key, its
+- **One lookup, compiled once** (`apikeys/lookup.py`, `_CompiledLookup`): the key, its
   organization, its creator and the creator's membership role in one statement, built with
   the ORM (so columns, joins and quoting cannot drift from the models) and compiled once per
   database alias. Each request runs it through a Django cursor (counted and logged like any

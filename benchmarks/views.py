@@ -1,4 +1,5 @@
-"""The one downstream view, behind each authentication the bench compares, and the floor.
+"""The bench's Django side: one view behind each authentication compared, the floor, the URLs,
+and the routing of a request to either key count's database.
 
 Every endpoint is the same DRF view returning the same small JSON body; only its
 authentication, permission and throttle classes differ, so the difference in cost between
@@ -8,11 +9,15 @@ an endpoint and `none` is what that authentication adds.
 from __future__ import annotations
 
 import json
+import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
@@ -23,46 +28,55 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_api_key.permissions import HasAPIKey
 
-from apikeys import conf, keys
+from apikeys import conf, keys, lookup
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.models import APIKey
-from apikeys.selectors import read_checking_connection
 from apikeys.throttling import APIKeyRateThrottle, UserRateThrottle
-from organizations.models import User
+from organizations.models import Membership, Organization, User
 
-FLOOR_REFUSED = "Invalid API key"
+# The floor: `apikeys.lookup`'s statement (the key, its organization, its creator and the
+# creator's membership role) written by hand. Its columns come from the models, as the
+# lookup's do (the organization's and the user's ids are the key's foreign keys, and the
+# user's password hash stays behind); `check_floor` compares the two at start-up.
+_KEY = [f for f in APIKey._meta.concrete_fields]
+_ORG = [f for f in Organization._meta.concrete_fields if not f.primary_key]
+_USER = [f for f in User._meta.concrete_fields if not f.primary_key and f.name != "password"]
+_SELECTED = [("k", f) for f in _KEY] + [("o", f) for f in _ORG] + [("u", f) for f in _USER]
+AT = {f"{table}.{f.attname}": n for n, (table, f) in enumerate(_SELECTED)}
 
-# The floor: the same lookup as `apikeys.selectors._CompiledLookup` (the key, its
-# organization, its creator and the creator's membership role, the same columns in one
-# statement), written by hand and run through a cursor.
-_KEY_COLUMNS = (
-    "id, organization_id, created_by_id, name, mode, prefix, hashed_key, hash_version, "
-    "scopes, status, is_default, expires_at, last_used_at, created_at, paused_at, "
-    "revoked_at, revoked_by_id, rotated_from_id, rotated_at, rate_limit_per_minute, "
-    "rate_limit_per_hour"
-)
+
+def _column(model: Any, name: str | None = None) -> str:
+    """A column's quoted name (both databases take double quotes); the primary key's by default."""
+    return f'"{(model._meta.get_field(name) if name else model._meta.pk).column}"'
+
+
+_SELECT = ", ".join(f'{table}."{f.column}"' for table, f in _SELECTED)
 FLOOR_SQL = f"""
-SELECT {", ".join("k." + c for c in _KEY_COLUMNS.split(", "))},
-       o.name, o.slug, o.created_at,
-       u.last_login, u.is_superuser, u.email, u.full_name, u.is_staff, u.is_active,
-       u.date_joined, m.role
-FROM apikeys_apikey k
-JOIN organizations_organization o ON o.id = k.organization_id
-JOIN organizations_user u ON u.id = k.created_by_id
-LEFT JOIN organizations_membership m
-       ON m.user_id = k.created_by_id AND m.organization_id = k.organization_id
-WHERE k.prefix = %s
-"""
-_USER_FIELDS = (
-    "id",
-    "last_login",
-    "is_superuser",
-    "email",
-    "full_name",
-    "is_staff",
-    "is_active",
-    "date_joined",
-)
+SELECT {_SELECT}, m.{_column(Membership, "role")}
+FROM "{APIKey._meta.db_table}" k
+JOIN "{Organization._meta.db_table}" o ON o.{_column(Organization)} = k.{_column(APIKey, "organization")}
+JOIN "{User._meta.db_table}" u ON u.{_column(User)} = k.{_column(APIKey, "created_by")}
+LEFT JOIN "{Membership._meta.db_table}" m
+  ON m.{_column(Membership, "user")} = k.{_column(APIKey, "created_by")}
+ AND m.{_column(Membership, "organization")} = k.{_column(APIKey, "organization")}
+WHERE k.{_column(APIKey, "prefix")} = %s
+"""  # noqa: E501
+
+
+def check_floor(alias: str) -> None:
+    """Fail unless the floor selects the lookup's columns, in the lookup's order."""
+    compiled = lookup._CompiledLookup(alias)
+    selected = []
+    with connections[alias].cursor() as cursor:
+        for sql, params in (
+            (compiled.sql, {**compiled.params, compiled.prefix_param: ""}),
+            (FLOOR_SQL, [""]),
+        ):
+            cursor.execute(sql, params)
+            selected.append([column[0] for column in cursor.description])
+    # The role is the last column of both, named differently.
+    if len(selected[0]) != len(selected[1]) or selected[0][:-1] != selected[1][:-1]:
+        raise SystemExit(f"the floor selects {selected[1]}, apikeys.lookup {selected[0]}")
 
 
 @dataclass(slots=True)
@@ -80,67 +94,60 @@ class FloorAuthentication(BaseAuthentication):
     Checks what `APIKeyAuthentication` checks (format, digest, status, expiry, creator active
     and still a member), reads the same columns, but converts only what the checks need and
     builds no model but the user. Its statement stands in for the connection health check
-    as (c)'s lookup does (`CONN_HEALTH_CHECKS`' `SELECT 1` is not part of a floor). Not for
-    use outside the bench.
+    as (c)'s lookup does (`CONN_HEALTH_CHECKS`' `SELECT 1` is not part of a floor).
     """
 
     def authenticate(self, request: Request) -> tuple[User, FloorKey] | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, raw = header.partition(" ")
+        scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
         parsed = keys.parse(raw, conf.brand())
         if parsed is None:
-            raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
+            raise exceptions.AuthenticationFailed("Invalid API key")
         database = connections[router.db_for_read(APIKey)]  # as (c)'s lookup picks it
-        row = self.checked_fetch(database, parsed.prefix)
-        if row is None or not keys.verify(raw, row[6], row[7], conf.pepper()):
-            raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
-        status, expires_at = row[9], row[11]
-        last_login, is_superuser, email, full_name, is_staff, is_active, joined, role = row[24:]
+        row = lookup.read_checking_connection(database, lambda: self.fetch(database, parsed))
+        if row is None or not keys.verify(
+            raw, row[AT["k.hashed_key"]], row[AT["k.hash_version"]], conf.pepper()
+        ):
+            raise exceptions.AuthenticationFailed("Invalid API key")
+        expires_at, role = row[AT["k.expires_at"]], row[-1]
         if isinstance(expires_at, str):  # SQLite hands back text
             expires_at = parse_datetime(expires_at)
-        expired = expires_at is not None and expires_at <= timezone.now()
-        if status != "active" or expired or not is_active or (role is None and not is_staff):
-            raise exceptions.AuthenticationFailed(FLOOR_REFUSED)
+        if (
+            row[AT["k.status"]] != "active"
+            or (expires_at is not None and expires_at <= timezone.now())
+            or not row[AT["u.is_active"]]
+            or (role is None and not row[AT["u.is_staff"]])
+        ):
+            raise exceptions.AuthenticationFailed("Invalid API key")
         user = User.from_db(
             database.alias,
-            _USER_FIELDS,
-            (row[2], last_login, is_superuser, email, full_name, is_staff, is_active, joined),
+            [User._meta.pk.attname, *(f.attname for f in _USER)],
+            [row[AT["k.created_by_id"]], *(row[AT[f"u.{f.attname}"]] for f in _USER)],
         )
-        scopes = json.loads(row[8]) if isinstance(row[8], str) else row[8]
+        scopes = row[AT["k.scopes"]]
+        scopes = json.loads(scopes) if isinstance(scopes, str) else scopes
         return user, FloorKey(row, scopes, role or "admin")
 
-    def checked_fetch(self, database: Any, prefix: str) -> tuple[Any, ...] | None:
-        """Run the statement; like (c)'s lookup, let it be the connection's health check."""
-
-        def read() -> tuple[Any, ...] | None:
-            with database.cursor() as cursor:
-                return self.fetch(cursor, prefix)
-
-        return read_checking_connection(database, read)
-
-    def fetch(self, cursor: Any, prefix: str) -> tuple[Any, ...] | None:
-        cursor.execute(FLOOR_SQL, [prefix])
-        return cursor.fetchone()
+    def fetch(self, database: Any, parsed: Any) -> tuple[Any, ...] | None:
+        with database.cursor() as cursor:
+            cursor.execute(FLOOR_SQL, [parsed.prefix])
+            return cursor.fetchone()
 
 
 class PreparedFloorAuthentication(FloorAuthentication):
-    """The floor with the statement prepared on the server once per connection (PostgreSQL).
-
-    `APIKeyAuthentication` prepares its lookup on PostgreSQL; this is the hand-written
-    equivalent, so the comparison with the floor is like for like.
-    """
+    """The floor with its statement prepared on the server once per connection (PostgreSQL),
+    as `APIKeyAuthentication` prepares its lookup there: like for like."""
 
     _prepared: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    def fetch(self, cursor: Any, prefix: str) -> tuple[Any, ...] | None:
-        raw_connection = cursor.db.connection
-        if raw_connection not in self._prepared:
-            cursor.execute("PREPARE bench_floor AS " + FLOOR_SQL.replace("%s", "$1"))
-            self._prepared.add(raw_connection)
-        cursor.execute("EXECUTE bench_floor(%s)", [prefix])
-        return cursor.fetchone()
+    def fetch(self, database: Any, parsed: Any) -> tuple[Any, ...] | None:
+        with database.cursor() as cursor:
+            if database.connection not in self._prepared:
+                cursor.execute("PREPARE bench_floor AS " + FLOOR_SQL.replace("%s", "$1"))
+                self._prepared.add(database.connection)
+            cursor.execute("EXECUTE bench_floor(%s)", [parsed.prefix])
+            return cursor.fetchone()
 
 
 class Hello(APIView):
@@ -150,45 +157,57 @@ class Hello(APIView):
         return Response({"ok": True})
 
 
-class NoAuth(Hello):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = []
+def _view(authentication: list | None = None, permission: Any = IsAuthenticated, throttles=()):
+    return Hello.as_view(
+        authentication_classes=authentication or [],
+        permission_classes=[permission],
+        throttle_classes=list(throttles),
+    )
 
 
-class Token(Hello):
-    authentication_classes = [TokenAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes = []
+# The names are benchmarks.report.ENDPOINTS'.
+urlpatterns = [
+    path(f"bench/{name}/", view)
+    for name, view in {
+        "none": _view(permission=AllowAny),
+        "token": _view([TokenAuthentication]),
+        # The product as shipped: the default throttles, last-used tracking on.
+        "apikey": _view([APIKeyAuthentication], throttles=[APIKeyRateThrottle, UserRateThrottle]),
+        # The same without throttles: what the lookup alone costs, next to the floor.
+        "apikey-nothrottle": _view([APIKeyAuthentication]),
+        "drf-api-key": _view(permission=HasAPIKey),
+        "floor": _view([FloorAuthentication]),
+        "floor-prepared": _view([PreparedFloorAuthentication]),
+    }.items()
+]
+
+# Two key counts in one process: comparing them across processes mixes the key count's
+# effect with each process's own speed (a shared machine's drift, memory layout), which
+# moved the ratio by more than the 10% the target allows. So one process holds both bench
+# databases, `default` (the smaller key count) and `large`, and interleaves requests to both
+# in the same rounds: a request with `X-Bench-Database: large` runs, reads and writes alike,
+# on `large`.
+DATABASE_HEADER = "HTTP_X_BENCH_DATABASE"
+_current = threading.local()
 
 
-class KeyportalKey(Hello):
-    """The product as shipped: the default throttles and last-used tracking on."""
+class DatabaseMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
 
-    authentication_classes = [APIKeyAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes = [APIKeyRateThrottle, UserRateThrottle]
-
-
-class KeyportalKeyNoThrottle(KeyportalKey):
-    """The same without throttles: what the lookup alone costs, next to the floor."""
-
-    throttle_classes = []
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        _current.alias = "large" if request.META.get(DATABASE_HEADER) == "large" else "default"
+        try:
+            return self.get_response(request)
+        finally:
+            _current.alias = "default"
 
 
-class DrfAPIKey(Hello):
-    authentication_classes = []
-    permission_classes = [HasAPIKey]
-    throttle_classes = []
+class DatabaseRouter:
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return getattr(_current, "alias", "default")
 
+    db_for_write = db_for_read
 
-class Floor(Hello):
-    authentication_classes = [FloorAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes = []
-
-
-class PreparedFloor(Hello):
-    authentication_classes = [PreparedFloorAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes = []
+    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
+        return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from organizations.errors import InvalidInput
+from core.errors import InvalidInput
 
 NAME_INVISIBLE_CHARACTERS = (
     "Names cannot contain control or invisible formatting characters (such as text-direction "

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 from django.db.models import Q
 
-from organizations.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden
 from organizations.models import Membership, Role
 
 if TYPE_CHECKING:
@@ -36,12 +36,15 @@ class KeyLike(Protocol):
     scopes: list[str]
     organization_id: object
     created_by: User
+    # The role it acts with, set by authentication; absent on a key loaded otherwise.
+    role: Role | None
 
 
 MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 NOT_A_MANAGER = "Only owners and admins of this organization can do this."
 MISSING_SCOPE = "This API key does not have the required scope: {scope}"
+WRONG_ORGANIZATION = "This API key does not have access to this organization"
 MEMBERS_MANAGE_SCOPE = "members:manage"
 ONLY_OWNERS_GRANT_OWNER = "Only owners can grant or remove the owner role."
 LAST_OWNER = "An organization must keep at least one owner."

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apikeys.audit import SYSTEM, AuditContext, record
-from apikeys.models import AuditAction
-from organizations.errors import Conflict, InvalidInput, NotFound
+from core.audit import SYSTEM, AuditContext, record
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import AuditAction
 from organizations.models import Membership, Organization, Role, User
 from organizations.names import clean_display_name
 from organizations.permissions import (

@@ -1,20 +1,44 @@
-"""Top-level routes: the admin, sign-in, the Integrations pages and the REST API."""
+"""Top-level routes: the admin, sign-in, the Integrations pages and the REST API.
+
+Each app owns its routes; this module only says where they are mounted.
+"""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from organizations import views as org_views
+from apikeys.urls import audit_patterns, key_patterns
+from core.api.routing import without_trailing_slash
+from organizations.urls import member_patterns, navigation_patterns
+from organizations.views.login import ThrottledLoginView
 from portal import errors
+
+api_patterns = [
+    path("", include("organizations.api.urls")),
+    path("", include("apikeys.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Last: every API path also works without its trailing slash.
+    re_path(r"^(?P<rest>.*[^/])$", without_trailing_slash),
+]
+
+organization_pages = [
+    path("", RedirectView.as_view(pattern_name="api-keys")),
+    path("api-keys/", include(key_patterns)),
+    path("members/", include(member_patterns)),
+    path("audit-log/", include(audit_patterns)),
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations", permanent=False)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", org_views.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/", include("apikeys.api.urls")),
-    path("", include("apikeys.urls")),
+    path("api/", include(api_patterns)),
+    *navigation_patterns,
+    path("orgs/<uuid:organization_id>/integrations/", include(organization_pages)),
 ]
 
 handler400 = errors.bad_request

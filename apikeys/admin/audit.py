@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apikeys.models import AuditEvent
+from core.models import AuditEvent
 from organizations.admin.secrets import HidesSecretFields
 
 

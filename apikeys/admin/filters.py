@@ -10,16 +10,16 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from apikeys.models import EXPIRED, APIKey, KeyStatus
+from apikeys.models import APIKey, EffectiveStatus
 
 # Colours follow the portal's badges (static/portal/portal.css), which the admin does not load.
 BADGE_COLOURS = {
-    KeyStatus.ACTIVE: ("#e7f6ec", "#1e7b3a"),
-    KeyStatus.PAUSED: ("#fff4e5", "#9a5b00"),
-    KeyStatus.REVOKED: ("#fdecec", "#b42318"),
-    EXPIRED: ("#eef0f3", "#5d6673"),
+    EffectiveStatus.ACTIVE: ("#e7f6ec", "#1e7b3a"),
+    EffectiveStatus.PAUSED: ("#fff4e5", "#9a5b00"),
+    EffectiveStatus.REVOKED: ("#fdecec", "#b42318"),
+    EffectiveStatus.EXPIRED: ("#eef0f3", "#5d6673"),
 }
-STATUS_LABELS = dict(KeyStatus.choices_with_expired())
+STATUS_LABELS = dict(EffectiveStatus.choices)
 
 
 def status_badge(status: str) -> SafeString:
@@ -42,7 +42,7 @@ class EffectiveStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return KeyStatus.choices_with_expired()
+        return EffectiveStatus.choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> QuerySet[APIKey]:
         value = self.value()

@@ -9,7 +9,7 @@ from django.contrib.admin import widgets
 
 from apikeys import conf, validation
 from apikeys.models import APIKey, Mode
-from organizations.errors import DomainError, Forbidden, InvalidInput
+from core.errors import DomainError, Forbidden, InvalidInput
 from organizations.models import Organization, User
 
 ACTS_AS_HELP = (
@@ -28,7 +28,7 @@ def scope_choices() -> list[tuple[str, str]]:
     return [(name, f"{name}: {conf.scope_help(name)}") for name in conf.scope_registry()]
 
 
-class APIKeyCreateForm(forms.Form):
+class APIKeyAdminCreateForm(forms.Form):
     """Collect what `api_key_create` needs; `apply_error` maps its refusals onto fields."""
 
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))

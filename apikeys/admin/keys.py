@@ -28,17 +28,12 @@ from django.utils.safestring import SafeString
 
 from apikeys import services, show_once
 from apikeys.admin.filters import EffectiveStatusFilter, status_badge
-from apikeys.admin.forms import APIKeyChangeForm, APIKeyCreateForm
-from apikeys.audit import AuditContext
+from apikeys.admin.forms import APIKeyAdminCreateForm, APIKeyChangeForm
 from apikeys.models import APIKey
+from core.audit import AuditContext
+from core.errors import DomainError
 from organizations.admin.secrets import HidesSecretFields
-from organizations.errors import DomainError
 
-KEY_SHOWN_ONCE = "Copy this key now. It will not be shown again."
-KEY_NO_LONGER_SHOWN = (
-    "This key can no longer be shown: its plaintext is displayed only once, right after "
-    "it is created. If it was lost, revoke the key and create a new one."
-)
 CHANGE_REFUSED = "The change was not saved: {message}"
 ACTION_DONE = {
     "revoke": "Revoked {count} API key(s).",
@@ -124,7 +119,7 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
 
     @admin.display(description="Audit trail")
     def audit_link(self, key: APIKey) -> SafeString:
-        url = reverse("admin:apikeys_auditevent_changelist") + "?" + urlencode({"q": key.prefix})
+        url = reverse("admin:core_auditevent_changelist") + "?" + urlencode({"q": key.prefix})
         return format_html('<a href="{}">Audit events for {}</a>', url, key.prefix)
 
     def has_delete_permission(self, request: HttpRequest, obj: APIKey | None = None) -> bool:
@@ -148,14 +143,14 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         if request.method == "POST":
-            form = APIKeyCreateForm(request.POST)
+            form = APIKeyAdminCreateForm(request.POST)
             if form.is_valid():
                 response = self._create(request, form)
                 if response is not None:
                     return response
         else:
             initial = {"created_by": request.user.pk, "scopes": settings.APIKEYS_DEFAULT_SCOPES}
-            form = APIKeyCreateForm(initial=initial)
+            form = APIKeyAdminCreateForm(initial=initial)
         admin_form = helpers.AdminForm(form, list(_ADD_FIELDS), {}, model_admin=self)
         context = {
             **self.admin_site.each_context(request),
@@ -177,7 +172,7 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
         }
         return self.render_change_form(request, context, add=True, form_url=form_url)
 
-    def _create(self, request: HttpRequest, form: APIKeyCreateForm) -> HttpResponse | None:
+    def _create(self, request: HttpRequest, form: APIKeyAdminCreateForm) -> HttpResponse | None:
         data = form.cleaned_data
         try:
             key, raw = services.api_key_create(
@@ -214,8 +209,8 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
             "title": "API key created" if raw else "API key",
             "key": key,
             "raw": raw if key is not None else None,
-            "shown_once": KEY_SHOWN_ONCE,
-            "no_longer_shown": KEY_NO_LONGER_SHOWN,
+            "shown_once": show_once.SHOWN_ONCE,
+            "no_longer_shown": show_once.NO_LONGER_SHOWN,
         }
         request.current_app = self.admin_site.name
         response = TemplateResponse(request, "admin/apikeys/apikey/created.html", context)

@@ -7,8 +7,8 @@ import uuid
 from django.core.management.base import CommandError
 
 from apikeys import conf, keys
-from apikeys.audit import AuditContext
 from apikeys.models import APIKey
+from core.audit import AuditContext
 from organizations.models import Organization, User
 
 ORGANIZATION_ID_INVALID = "{value!r} is not an organization id (a UUID)."

@@ -2,7 +2,7 @@
 
 Every service is one transaction that checks the actor's role (through
 `organizations.permissions`), locks the rows it changes, applies one transition and appends
-its audit event. Refusals raise `organizations.errors.DomainError` subclasses carrying the
+its audit event. Refusals raise `core.errors.DomainError` subclasses carrying the
 messages below and in `apikeys.validation`; the interfaces turn them into 400, 403, 404 or
 409 answers.
 """

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from apikeys import conf, keys
-from apikeys.audit import AuditContext, record
-from apikeys.models import EXPIRED, APIKey, AuditAction, KeyStatus
+from apikeys.models import APIKey, EffectiveStatus, KeyAction, KeyStatus
 from apikeys.services.bounds import check_acts_on
-from organizations.errors import Conflict
+from core.audit import AuditContext, record
+from core.errors import Conflict
+from core.models import AuditAction
 from organizations.models import Organization, User
 from organizations.permissions import require_key_scope, require_manager
 
@@ -106,14 +107,26 @@ def save_and_audit(
     return key
 
 
-def refuse_unless(key: APIKey, wanted: KeyStatus, message: str) -> None:
-    status = key.effective_status()
-    if status == wanted:
+# Why a finished key refuses an action: the same answer whatever was asked of it.
+_FINISHED = {EffectiveStatus.REVOKED: ALREADY_REVOKED, EffectiveStatus.EXPIRED: ALREADY_EXPIRED}
+
+
+def refuse_unless(
+    key: APIKey, action: KeyAction, message: str | None = None, *, now: datetime | None = None
+) -> None:
+    """Refuse (409) unless the key's effective status allows `action` (`ALLOWED_ACTIONS`).
+
+    A revoked or expired key says so; `message` says why a live (active or paused) key
+    refuses, so an action every live key allows needs none.
+    """
+    status = key.effective_status(now)
+    if status.allows(action):
         return
-    if status == KeyStatus.REVOKED:
-        raise Conflict(ALREADY_REVOKED)
-    if status == EXPIRED:
-        raise Conflict(ALREADY_EXPIRED)
+    if status in _FINISHED:
+        raise Conflict(_FINISHED[status])
+    if message is None:
+        # The table now refuses a live key something its service gave no reason for.
+        raise ValueError(f"{action} refused for a {status} key without a message")
     raise Conflict(message)
 
 

@@ -24,10 +24,9 @@ from datetime import datetime
 from django.conf import settings
 
 from apikeys.models import APIKey
-from organizations.errors import Forbidden
-from organizations.permissions import effective_scopes, key_role
+from core.errors import Forbidden
+from organizations.permissions import WRONG_ORGANIZATION, effective_scopes, key_role
 
-WRONG_ORGANIZATION = "This API key does not have access to this organization"
 SCOPE_ESCALATION = "An API key cannot grant scopes it does not hold: {scopes}."
 MODE_ESCALATION = "A {mode} API key can create only {mode} keys."
 EXPIRY_ESCALATION = (

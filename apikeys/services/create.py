@@ -9,12 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keys
-from apikeys.audit import SYSTEM, AuditContext, record
-from apikeys.models import APIKey, AuditAction, Mode
+from apikeys.models import APIKey, Mode
 from apikeys.services._common import ADD_PERMISSION, iso, new_key_material, require_key_manager
 from apikeys.services.bounds import check_mint
 from apikeys.validation import (
-    CREATOR_NOT_MEMBER,
+    ACTS_AS_NOT_MEMBER,
     SCOPE_ABOVE_ROLE,
     validate_expiry,
     validate_mode,
@@ -22,7 +21,9 @@ from apikeys.validation import (
     validate_rate,
     validate_scopes,
 )
-from organizations.errors import Forbidden, InvalidInput
+from core.audit import SYSTEM, AuditContext, record
+from core.errors import Forbidden, InvalidInput
+from core.models import AuditAction
 from organizations.models import Organization, User
 from organizations.permissions import role_in, scopes_allowed
 
@@ -53,7 +54,7 @@ def api_key_create(
     created_by = created_by or actor
     creator_role = role_in(created_by, organization)
     if creator_role is None:
-        raise InvalidInput(CREATOR_NOT_MEMBER, field="created_by")
+        raise InvalidInput(ACTS_AS_NOT_MEMBER, field="created_by")
     now = timezone.now()
     name = validate_name(name)
     mode = validate_mode(mode)

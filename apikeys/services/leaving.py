@@ -6,9 +6,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from apikeys.audit import AuditContext, record
-from apikeys.models import APIKey, AuditAction, KeyStatus
+from apikeys.models import APIKey, KeyStatus
 from apikeys.services._common import REVOKE_FIELDS, mark_revoked
+from core.audit import AuditContext, record
+from core.models import AuditAction
 from organizations.models import Organization, User
 
 

@@ -8,12 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keys
-from apikeys.audit import SYSTEM, AuditContext, record
-from apikeys.models import APIKey, AuditAction, KeyStatus
+from apikeys.models import APIKey, EffectiveStatus, KeyAction, KeyStatus
 from apikeys.services._common import (
     ADD_PERMISSION,
-    ALREADY_EXPIRED,
-    ALREADY_REVOKED,
     ALREADY_ROTATED,
     REVOKE_FIELDS,
     iso,
@@ -21,11 +18,14 @@ from apikeys.services._common import (
     lock_organization,
     mark_revoked,
     new_key_material,
+    refuse_unless,
     require_key_manager,
 )
 from apikeys.services.bounds import check_acts_on
 from apikeys.validation import validate_grace
-from organizations.errors import Conflict
+from core.audit import SYSTEM, AuditContext, record
+from core.errors import Conflict
+from core.models import AuditAction
 from organizations.models import User
 
 
@@ -51,12 +51,11 @@ def api_key_rotate(
     old = lock(key)
     check_acts_on(acting_key, old)
     now = timezone.now()
-    if old.status == KeyStatus.REVOKED:
-        raise Conflict(ALREADY_REVOKED)
-    if old.is_rotated:
+    # A retired key points to its replacement even once its grace has run out; one that
+    # rotation revoked at once says it is revoked, like any other.
+    if old.is_rotated and old.effective_status(now) != EffectiveStatus.REVOKED:
         raise Conflict(ALREADY_ROTATED)
-    if old.is_expired(now):
-        raise Conflict(ALREADY_EXPIRED)
+    refuse_unless(old, KeyAction.ROTATE, now=now)
     was_default, original_expiry = old.is_default, old.expires_at
     paused = old.status == KeyStatus.PAUSED
     raw, prefix, hashed = new_key_material(old.mode)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from apikeys.audit import SYSTEM, AuditContext
-from apikeys.models import APIKey, AuditAction, KeyStatus
+from apikeys.models import APIKey, KeyAction, KeyStatus
 from apikeys.services._common import (
-    ALREADY_REVOKED,
     CHANGE_PERMISSION,
     DEFAULT_NEEDS_ACTIVE,
     DEFAULT_NOT_ROTATED,
@@ -27,7 +25,9 @@ from apikeys.services._common import (
 )
 from apikeys.services.bounds import check_acts_on
 from apikeys.validation import validate_name, validate_rate
-from organizations.errors import Conflict, Forbidden
+from core.audit import SYSTEM, AuditContext
+from core.errors import Conflict, Forbidden
+from core.models import AuditAction
 from organizations.models import User
 
 
@@ -43,6 +43,7 @@ def api_key_rename(
     """Give a key a new name (allowed in any state: a revoked key keeps its history)."""
     new_name = validate_name(name)
     key = locked_for(key, actor, acting_key)
+    refuse_unless(key, KeyAction.RENAME)
     old_name, key.name = key.name, new_name
     return save_and_audit(
         key,
@@ -95,7 +96,7 @@ def api_key_pause(
 ) -> APIKey:
     """Stop an active key from authenticating until it is resumed; clears its default."""
     key = locked_for(key, actor, acting_key)
-    refuse_unless(key, KeyStatus.ACTIVE, PAUSE_NEEDS_ACTIVE)
+    refuse_unless(key, KeyAction.PAUSE, PAUSE_NEEDS_ACTIVE)
     key.status, key.paused_at, key.is_default = KeyStatus.PAUSED, timezone.now(), False
     return save_and_audit(
         key,
@@ -113,7 +114,7 @@ def api_key_resume(
 ) -> APIKey:
     """Let a paused key authenticate again (never an expired or revoked one)."""
     key = locked_for(key, actor, acting_key)
-    refuse_unless(key, KeyStatus.PAUSED, RESUME_NEEDS_PAUSED)
+    refuse_unless(key, KeyAction.RESUME, RESUME_NEEDS_PAUSED)
     key.status, key.paused_at = KeyStatus.ACTIVE, None
     return save_and_audit(
         key,
@@ -134,7 +135,7 @@ def api_key_set_default(
     lock_organization(key.organization_id)
     key = lock(key)
     check_acts_on(acting_key, key)
-    refuse_unless(key, KeyStatus.ACTIVE, DEFAULT_NEEDS_ACTIVE)
+    refuse_unless(key, KeyAction.SET_DEFAULT, DEFAULT_NEEDS_ACTIVE)
     if key.is_rotated:
         raise Conflict(DEFAULT_NOT_ROTATED)
     if key.is_default:
@@ -179,8 +180,7 @@ def api_key_revoke(
 ) -> APIKey:
     """Revoke a key for good, from any state; the very next request with it is refused."""
     key = locked_for(key, actor, acting_key)
-    if key.status == KeyStatus.REVOKED:
-        raise Conflict(ALREADY_REVOKED)
+    refuse_unless(key, KeyAction.REVOKE)
     mark_revoked(key, actor=actor, now=timezone.now())
     return save_and_audit(
         key,

@@ -10,14 +10,14 @@ from django.shortcuts import render
 
 from apikeys.forms import AuditFilterForm
 from apikeys.selectors import audit_events_for
-from apikeys.views.common import (
+from apikeys.views.common import page_context
+from apikeys.views.keys import org_keys
+from organizations.pages import (
     organization_access,
-    page_context,
     paginate,
     query_without_page,
     require_audit_reader,
 )
-from apikeys.views.keys import org_keys
 
 
 def _display(value: object) -> str:

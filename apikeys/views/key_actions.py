@@ -19,32 +19,34 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apikeys import services, show_once
-from apikeys.audit import AuditContext
 from apikeys.forms import APIKeyRenameForm, APIKeyRotateForm, add_domain_error
 from apikeys.models import APIKey
-from apikeys.views.common import (
+from apikeys.views.common import page_context
+from apikeys.views.keys import org_keys
+from core.audit import AuditContext
+from core.errors import DomainError
+from organizations.pages import (
     OrganizationAccess,
     organization_access,
-    page_context,
     require_manager_page,
     safe_next,
 )
-from apikeys.views.keys import org_keys
-from organizations.errors import DomainError
 
-KEY_PAUSED = "“{name}” is paused: requests with it are refused until you resume it."
-KEY_RESUMED = "“{name}” is active again."
-KEY_DEFAULT_SET = "“{name}” is now the organization's default key."
-KEY_DEFAULT_REMOVED = "“{name}” is no longer the default key."
-KEY_RENAMED = "The key is now called “{name}”."
-KEY_REVOKED = "“{name}” is revoked: requests with it are refused from now on."
+# The success flash of each action. Named `*_DONE` (like the admin's `ACTION_DONE`) so none
+# is mistaken for the 401 details of the same states in apikeys.authentication.
+PAUSE_DONE = "“{name}” is paused: requests with it are refused until you resume it."
+RESUME_DONE = "“{name}” is active again."
+SET_DEFAULT_DONE = "“{name}” is now the organization's default key."
+REMOVE_DEFAULT_DONE = "“{name}” is no longer the default key."
+RENAME_DONE = "The key is now called “{name}”."
+REVOKE_DONE = "“{name}” is revoked: requests with it are refused from now on."
 
 _Service = Callable[..., APIKey]
 ACTIONS: dict[str, tuple[_Service, str]] = {
-    "pause": (services.api_key_pause, KEY_PAUSED),
-    "resume": (services.api_key_resume, KEY_RESUMED),
-    "set-default": (services.api_key_set_default, KEY_DEFAULT_SET),
-    "remove-default": (services.api_key_remove_default, KEY_DEFAULT_REMOVED),
+    "pause": (services.api_key_pause, PAUSE_DONE),
+    "resume": (services.api_key_resume, RESUME_DONE),
+    "set-default": (services.api_key_set_default, SET_DEFAULT_DONE),
+    "remove-default": (services.api_key_remove_default, REMOVE_DEFAULT_DONE),
 }
 
 
@@ -108,7 +110,7 @@ def api_key_rename(
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, KEY_RENAMED.format(name=key.name))
+            messages.success(request, RENAME_DONE.format(name=key.name))
             return redirect(_list_url(access))
     status = 400 if form.is_bound else 200
     return _render(request, access, "rename.html", status, key=key, form=form)
@@ -156,5 +158,5 @@ def api_key_revoke(
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, KEY_REVOKED.format(name=key.name))
+        messages.success(request, REVOKE_DONE.format(name=key.name))
     return redirect(_list_url(access))

@@ -18,26 +18,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apikeys import services, show_once
-from apikeys.audit import AuditContext
 from apikeys.forms import APIKeyCreateForm, add_domain_error
 from apikeys.models import APIKey, KeyStatus
 from apikeys.selectors import api_keys_visible_to
-from apikeys.views.common import (
+from apikeys.views.common import page_context
+from core.audit import AuditContext
+from core.errors import DomainError
+from organizations.pages import (
     organization_access,
-    page_context,
     paginate,
     query_without_page,
     require_manager_page,
 )
-from organizations.errors import DomainError
 
 SEARCH_MAX_LENGTH = 100
 
-KEY_SHOWN_ONCE = "Copy this key now: it will not be shown again."
-KEY_GONE = (
-    "This key can no longer be shown: a key is displayed only once, right after it is made. "
-    "If it was lost, rotate the key to get a new one."
-)
 OLD_KEY_REVOKED = "The previous key ({prefix}) was revoked and no longer works."
 OLD_KEY_GRACE = "The previous key ({prefix}) keeps working until {until:%Y-%m-%d %H:%M} UTC."
 
@@ -64,7 +59,6 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
         has_any=has_any,
         query=query,
         page_query=query_without_page(request),
-        statuses=KeyStatus,
     )
     return render(request, "integrations/api_keys/list.html", context)
 
@@ -116,14 +110,14 @@ def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpRes
         )
     context = page_context(request, access, "api-keys")
     if key is None:
-        context["gone_message"] = KEY_GONE
+        context["no_longer_shown"] = show_once.NO_LONGER_SHOWN
         return render(request, "integrations/api_keys/created.html", context)
     raw = stash["raw"]
     me_url = request.build_absolute_uri(reverse("auth-me"))
     context.update(
         key=key,
         raw=raw,
-        shown_once_message=KEY_SHOWN_ONCE,
+        shown_once=show_once.SHOWN_ONCE,
         curl=f'curl -H "Authorization: Bearer {raw}" {me_url}',
         previous_note=_previous_key_note(key),
     )

@@ -15,10 +15,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apikeys.audit import AuditContext
+from core.audit import AuditContext
+from core.errors import DomainError
 from organizations import services
 from organizations.admin.secrets import HidesSecretFields
-from organizations.errors import DomainError
 from organizations.models import Membership, Role, User
 from organizations.permissions import check_membership_change, role_in
 

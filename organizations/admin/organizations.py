@@ -9,11 +9,11 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from apikeys.audit import AuditContext
+from core.audit import AuditContext
+from core.errors import InvalidInput
 from organizations import services
 from organizations.admin.memberships import MembershipFormSet, MembershipInline
 from organizations.admin.secrets import HidesSecretFields
-from organizations.errors import InvalidInput
 from organizations.models import Organization, User
 from organizations.names import clean_display_name
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import services, validation
-from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
+from apikeys.models import APIKey, KeyStatus
+from core.models import AuditAction, AuditEvent
 from tests.factories import APIKeyFactory, MembershipFactory, OrganizationFactory
 
 CHANGELIST = reverse("admin:apikeys_apikey_changelist")

@@ -6,9 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import services
-from apikeys.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 
-AUDIT_LIST = reverse("admin:apikeys_auditevent_changelist")
+AUDIT_LIST = reverse("admin:core_auditevent_changelist")
 
 
 def listed(client, **query):
@@ -39,10 +39,10 @@ def test_the_audit_trail_lists_searches_and_filters_events(root_client, make_key
 def test_audit_events_cannot_be_added_changed_or_deleted_even_by_a_superuser(root_client, make_key):
     make_key()
     event = AuditEvent.objects.get()
-    change = reverse("admin:apikeys_auditevent_change", args=[event.pk])
-    delete = reverse("admin:apikeys_auditevent_delete", args=[event.pk])
+    change = reverse("admin:core_auditevent_change", args=[event.pk])
+    delete = reverse("admin:core_auditevent_delete", args=[event.pk])
 
-    assert root_client.get(reverse("admin:apikeys_auditevent_add")).status_code == 403
+    assert root_client.get(reverse("admin:core_auditevent_add")).status_code == 403
     assert root_client.post(change, {"action": "api_key.revoked"}).status_code == 403
     assert root_client.post(delete, {"post": "yes"}).status_code == 403
     assert "delete_selected" not in root_client.get(AUDIT_LIST).content.decode()

@@ -11,10 +11,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from apikeys.models import AuditEvent
+from core.models import AuditEvent
 
 KEYS = reverse("admin:apikeys_apikey_changelist")
-EVENTS = reverse("admin:apikeys_auditevent_changelist")
+EVENTS = reverse("admin:core_auditevent_changelist")
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 
@@ -92,7 +92,7 @@ def test_the_digest_is_never_rendered_in_the_key_or_audit_admin(root_client, key
         root_client.get(KEYS),
         root_client.get(reverse("admin:apikeys_apikey_change", args=[key.pk])),
         root_client.get(EVENTS),
-        root_client.get(reverse("admin:apikeys_auditevent_change", args=[event.pk])),
+        root_client.get(reverse("admin:core_auditevent_change", args=[event.pk])),
     ]
 
     for response in pages:

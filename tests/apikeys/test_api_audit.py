@@ -10,8 +10,8 @@ from django.utils import timezone
 from apikeys import services
 from apikeys.api.serializers.audit import SINCE_AFTER_UNTIL
 from apikeys.api.views.base import ORGANIZATION_REQUIRED
-from apikeys.models import AuditAction, AuditEvent
 from apikeys.permissions import MISSING_SCOPE
+from core.models import AuditAction, AuditEvent
 from organizations.permissions import AUDIT_NOT_VISIBLE
 from tests.helpers import signed_in
 

@@ -9,9 +9,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from apikeys.api.negotiation import FORMAT_UNSUPPORTED
 from apikeys.authentication import CONFLICTING_KEYS, KEY_IN_URL
 from apikeys.models import APIKey
+from core.api.negotiation import FORMAT_UNSUPPORTED
+from portal.urls import api_patterns
 from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ class Boom(APIView):
 # This module doubles as a URLconf for the 500 test: the API plus one failing view.
 urlpatterns = [
     path("api/boom/", Boom.as_view()),
-    path("api/", include("apikeys.api.urls")),
+    path("api/", include(api_patterns)),
 ]
 handler500 = "portal.errors.server_error"
 

@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 from apikeys import services, validation
 from apikeys.authentication import KEY_PAUSED, KEY_REVOKED
-from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
+from apikeys.models import APIKey, KeyStatus
 from apikeys.permissions import MISSING_SCOPE
+from core.models import AuditAction, AuditEvent
 from organizations.permissions import NOT_A_MANAGER
 from tests.helpers import signed_in
 

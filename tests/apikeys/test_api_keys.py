@@ -9,11 +9,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apikeys import services
-from apikeys.api.pagination import LIMIT_INVALID
 from apikeys.api.serializers.keys import ONLY_NAME_CHANGES
 from apikeys.api.views.keys import KEY_NOT_FOUND
 from apikeys.authentication import KEY_REVOKED
 from apikeys.models import APIKey, KeyStatus
+from core.api.pagination import LIMIT_INVALID
 from organizations.permissions import NOT_A_MANAGER
 from tests.helpers import KEYS, detail, signed_in
 

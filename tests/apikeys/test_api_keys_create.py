@@ -6,10 +6,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from apikeys import services, validation
-from apikeys.api.serializers.common import NOT_A_STRING
 from apikeys.api.views.base import ORGANIZATION_REQUIRED
 from apikeys.models import APIKey
 from apikeys.permissions import MISSING_SCOPE, NOT_ORGANIZATION_MEMBER, WRONG_ORGANIZATION
+from core.api.serializers import NOT_A_STRING
 from organizations.permissions import NOT_A_MANAGER
 from tests.helpers import KEYS, detail, signed_in
 

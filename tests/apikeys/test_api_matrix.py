@@ -6,8 +6,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from apikeys import services
-from apikeys.models import APIKey, AuditEvent, KeyStatus
+from apikeys.models import APIKey, KeyStatus
 from apikeys.permissions import NOT_ORGANIZATION_MEMBER, WRONG_ORGANIZATION
+from core.models import AuditEvent
 from organizations.models import Membership, Role
 
 pytestmark = pytest.mark.django_db

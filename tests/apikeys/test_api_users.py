@@ -100,8 +100,10 @@ def test_a_removed_members_keys_stay_listed_for_the_organization(owner, admin, o
 
 
 def test_the_list_never_contains_a_plaintext(owner, admin, make_key):
-    _, raw = make_key(actor=admin)
+    key, raw = make_key(actor=admin)
 
     response = signed_in(owner).get(keys_of(admin))
 
+    assert response.status_code == 200
+    assert [k["prefix"] for k in response.json()["results"]] == [key.prefix]
     assert raw not in response.content.decode()

@@ -16,7 +16,8 @@ from apikeys import keys, services, validation
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.management.commands.create_api_key import EXPIRES_IN_DAYS_INVALID
 from apikeys.management.commands.list_api_keys import NO_KEYS
-from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus
+from apikeys.models import APIKey, KeyStatus
+from core.models import AuditAction, AuditEvent
 from organizations.permissions import NOT_A_MANAGER
 from tests.factories import APIKeyFactory
 

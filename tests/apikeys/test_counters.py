@@ -7,8 +7,8 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache as DjangoLocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-from apikeys import counters
-from apikeys.counters import LocMemCache, count_hits
+from core import counters
+from core.counters import LocMemCache, count_hits
 
 WINDOWS = [("rl:test:a:60:1", 61), ("rl:test:a:3600:1", 3601)]
 

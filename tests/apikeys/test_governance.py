@@ -16,12 +16,13 @@ from rest_framework.test import APIClient
 
 from apikeys import services
 from apikeys.authentication import KEY_REVOKED
-from apikeys.models import APIKey, AuditAction, AuditEvent, KeyStatus, Mode
+from apikeys.models import APIKey, KeyStatus, Mode
 from apikeys.permissions import MISSING_SCOPE
 from apikeys.services.bounds import WRONG_ORGANIZATION
 from apikeys.validation import SCOPE_ABOVE_ROLE
+from core.errors import Forbidden
+from core.models import AuditAction, AuditEvent
 from organizations import services as org_services
-from organizations.errors import Forbidden
 from organizations.models import Membership, Role
 from organizations.permissions import KEYS_CANNOT_TOUCH_OWNERS, STAFF_NEEDS_PERMISSION
 from tests.factories import MembershipFactory, UserFactory

@@ -16,7 +16,8 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from django.utils.html import escape
 
-from apikeys.models import APIKey, AuditAction, AuditEvent
+from apikeys.models import APIKey
+from core.models import AuditAction, AuditEvent
 from organizations.names import NAME_INVISIBLE_CHARACTERS
 from tests.helpers import KEYS, detail, signed_in
 

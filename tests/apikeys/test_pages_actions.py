@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys import services, validation
-from apikeys.models import APIKey, AuditEvent, KeyStatus
+from apikeys.models import APIKey, KeyStatus
 from apikeys.views import key_actions
 from apikeys.views.keys import OLD_KEY_GRACE, OLD_KEY_REVOKED
+from core.models import AuditEvent
 from tests.factories import APIKeyFactory
 from tests.helpers import signed_in
 
@@ -69,17 +70,17 @@ def test_managers_pause_resume_and_set_and_remove_the_default(request, org, make
     client = signed_in(request.getfixturevalue(who))
     response = client.post(url("api-key-set-default", key))
     assert response["Location"] == reverse("api-keys", args=[org.pk])
-    assert shown_after(client, response) == [key_actions.KEY_DEFAULT_SET.format(name="Kiosk")]
+    assert shown_after(client, response) == [key_actions.SET_DEFAULT_DONE.format(name="Kiosk")]
     key.refresh_from_db()
     assert key.is_default
     response = client.post(url("api-key-remove-default", key))
-    assert shown_after(client, response) == [key_actions.KEY_DEFAULT_REMOVED.format(name="Kiosk")]
+    assert shown_after(client, response) == [key_actions.REMOVE_DEFAULT_DONE.format(name="Kiosk")]
     response = client.post(url("api-key-pause", key))
-    assert shown_after(client, response) == [key_actions.KEY_PAUSED.format(name="Kiosk")]
+    assert shown_after(client, response) == [key_actions.PAUSE_DONE.format(name="Kiosk")]
     key.refresh_from_db()
     assert key.status == KeyStatus.PAUSED
     response = client.post(url("api-key-resume", key))
-    assert shown_after(client, response) == [key_actions.KEY_RESUMED.format(name="Kiosk")]
+    assert shown_after(client, response) == [key_actions.RESUME_DONE.format(name="Kiosk")]
     key.refresh_from_db()
     assert (key.status, key.is_default) == (KeyStatus.ACTIVE, False)
     assert AuditEvent.objects.filter(api_key=key).count() == 5  # created + four actions
@@ -160,7 +161,7 @@ def test_rename_shows_a_form_with_the_current_name_and_saves_the_new_one(owner, 
     form = client.get(url("api-key-rename", key)).content.decode()
     assert 'value="Old name"' in form and 'name="csrfmiddlewaretoken"' in form
     response = client.post(url("api-key-rename", key), {"name": "  New name "})
-    assert shown_after(client, response) == [key_actions.KEY_RENAMED.format(name="New name")]
+    assert shown_after(client, response) == [key_actions.RENAME_DONE.format(name="New name")]
     key.refresh_from_db()
     assert key.name == "New name"
 
@@ -270,7 +271,7 @@ def test_confirming_revokes_the_key(owner, org, make_key):
     response = client.post(url("api-key-revoke", key))
     assert response["Location"] == reverse("api-keys", args=[org.pk])
     assert shown_after(client, response) == [
-        key_actions.KEY_REVOKED.format(name="Reception tablet")
+        key_actions.REVOKE_DONE.format(name="Reception tablet")
     ]
     key.refresh_from_db()
     assert key.status == KeyStatus.REVOKED and key.revoked_by == owner

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from apikeys import services
-from apikeys.models import AuditAction
+from core.models import AuditAction
 from tests.factories import APIKeyFactory
 from tests.helpers import signed_in
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from apikeys import conf, forms, services, validation
-from apikeys.models import APIKey, AuditEvent, KeyStatus
-from apikeys.views.keys import KEY_GONE, KEY_SHOWN_ONCE
+from apikeys.models import APIKey, KeyStatus
+from apikeys.show_once import NO_LONGER_SHOWN, SHOWN_ONCE
+from core.models import AuditEvent
 from tests.factories import APIKeyFactory
 from tests.helpers import signed_in
 
@@ -252,7 +253,7 @@ def test_after_creating_the_key_is_shown_once_with_copy_buttons_and_curl(owner, 
     assert 'data-copy-target="organization-id-value"' in html
     curl = f"curl -H &quot;Authorization: Bearer {raw}&quot; http://testserver/api/auth/me/"
     assert curl in html
-    assert KEY_SHOWN_ONCE in html
+    assert SHOWN_ONCE in html
     assert raw.startswith("kp_live_") and APIKey.objects.get().prefix == raw[:16]
 
 
@@ -270,8 +271,8 @@ def test_reloading_the_show_once_page_no_longer_shows_the_key(owner, org):
     html = again.content.decode()
     assert raw not in html
     assert "This key can no longer be shown" in html
-    assert escape(KEY_GONE) in html
-    assert "rotate" in KEY_GONE
+    assert escape(NO_LONGER_SHOWN) in html
+    assert "rotate" in NO_LONGER_SHOWN
     assert "no-store" in again["Cache-Control"]
 
 

@@ -7,9 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apikeys import conf, keys, services, validation
-from apikeys.audit import AuditContext
-from apikeys.models import EXPIRED, APIKey, AuditAction, AuditEvent, KeyStatus
-from organizations.errors import Conflict, Forbidden, InvalidInput
+from apikeys.models import APIKey, EffectiveStatus, KeyStatus
+from core.audit import AuditContext
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.models import AuditAction, AuditEvent
 from tests.factories import APIKeyFactory
 
 pytestmark = pytest.mark.django_db
@@ -260,7 +261,7 @@ def test_an_expired_default_no_longer_reads_as_default(org, owner):
         is_default=True,
         expires_at=timezone.now() - timedelta(seconds=1),
     )
-    assert key.effective_status() == EXPIRED
+    assert key.effective_status() == EffectiveStatus.EXPIRED
     assert not key.is_effective_default()
 
 
@@ -418,7 +419,7 @@ def test_staff_may_create_a_key_acting_as_a_member_and_the_audit_names_the_staff
 
 
 def test_a_key_cannot_act_as_someone_outside_the_organization(org, owner, outsider):
-    with pytest.raises(InvalidInput, match=validation.CREATOR_NOT_MEMBER):
+    with pytest.raises(InvalidInput, match=validation.ACTS_AS_NOT_MEMBER):
         services.api_key_create(
             organization=org, actor=owner, name="x", created_by=outsider, acting_key=None
         )

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apikeys.models import APIKey
-from apikeys.views.keys import KEY_GONE, KEY_SHOWN_ONCE
+from apikeys.show_once import NO_LONGER_SHOWN, SHOWN_ONCE
 from organizations.models import Role
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
 
@@ -38,7 +38,7 @@ def test_the_whole_life_of_a_key(page, api, live_server, owner, org):
     page.get_by_role("link", name="Create your first API key").click()
     page.get_by_label("Name", exact=True).fill("Walk key")
     page.get_by_role("button", name="Create key").click()
-    expect(page.get_by_text(KEY_SHOWN_ONCE)).to_be_visible()
+    expect(page.get_by_text(SHOWN_ONCE)).to_be_visible()
     raw = page.locator("#api-key-value").inner_text()
     expect(page.locator("#organization-id-value")).to_have_text(str(org.pk))
     expect(page.locator("#curl-value")).to_contain_text(
@@ -54,7 +54,7 @@ def test_the_whole_life_of_a_key(page, api, live_server, owner, org):
 
     # A reload finds nothing left to show.
     page.reload()
-    expect(page.get_by_text(KEY_GONE)).to_be_visible()
+    expect(page.get_by_text(NO_LONGER_SHOWN)).to_be_visible()
     assert raw not in page.content()
 
     page.get_by_role("link", name="Back to API keys").click()
@@ -78,7 +78,7 @@ def test_the_whole_life_of_a_key(page, api, live_server, owner, org):
     row.get_by_role("link", name="Rotate").click()
     page.get_by_label("None: the current key stops working now").check()
     page.get_by_role("button", name="Rotate key").click()
-    expect(page.get_by_text(KEY_SHOWN_ONCE)).to_be_visible()
+    expect(page.get_by_text(SHOWN_ONCE)).to_be_visible()
     new_raw = page.locator("#api-key-value").inner_text()
     assert new_raw != raw
     assert me(api, raw).status == 401

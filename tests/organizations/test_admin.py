@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apikeys.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from organizations.admin.users import EMAIL_TAKEN, LAST_OWNER_OF
 from organizations.models import Membership, Organization, Role, User
 from organizations.permissions import LAST_OWNER, ONLY_OWNERS_GRANT_OWNER

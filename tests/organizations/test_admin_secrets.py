@@ -20,7 +20,7 @@ from organizations.admin.secrets import SECRET_FIELDS, HidesSecretFields, touche
 
 USERS = reverse("admin:organizations_user_changelist")
 ORGS = reverse("admin:organizations_organization_changelist")
-PROJECT_APPS = {"apikeys", "organizations"}
+PROJECT_APPS = {"apikeys", "core", "organizations"}
 CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 

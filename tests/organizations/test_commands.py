@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from apikeys.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from organizations.management.commands import seed_demo
 from organizations.models import Membership, Organization, Role, User
 from organizations.services import ORG_NAME_REQUIRED
@@ -60,7 +60,13 @@ def test_create_organization_requires_an_owner(db):
 # seed_demo -----------------------------------------------------------------------------
 
 
-def test_seed_demo_prints_how_to_sign_in_and_the_organization_id(db):
+@pytest.fixture
+def development(settings):
+    """DEBUG=1, as `make run` sets it: where seed_demo runs without --allow-production."""
+    settings.DEBUG = True
+
+
+def test_seed_demo_prints_how_to_sign_in_and_the_organization_id(db, development):
     out = run("seed_demo")
 
     organization = Organization.objects.get(name=seed_demo.DEMO_ORG)
@@ -76,7 +82,7 @@ def test_seed_demo_prints_how_to_sign_in_and_the_organization_id(db):
     assert owner.check_password(seed_demo.DEMO_PASSWORD)
 
 
-def test_seed_demo_adds_the_member_through_the_service_so_it_is_audited(db):
+def test_seed_demo_adds_the_member_through_the_service_so_it_is_audited(db, development):
     run("seed_demo")
 
     event = AuditEvent.objects.get(action=AuditAction.MEMBER_ADDED)
@@ -84,7 +90,7 @@ def test_seed_demo_adds_the_member_through_the_service_so_it_is_audited(db):
     assert event.actor.email == seed_demo.DEMO_OWNER
 
 
-def test_seed_demo_is_idempotent(db):
+def test_seed_demo_is_idempotent(db, development):
     first = run("seed_demo")
     counts = (User.objects.count(), Organization.objects.count(), Membership.objects.count())
     events = AuditEvent.objects.count()
@@ -98,7 +104,7 @@ def test_seed_demo_is_idempotent(db):
     assert AuditEvent.objects.count() == events
 
 
-def test_seed_demo_keeps_a_demo_password_someone_changed(db):
+def test_seed_demo_keeps_a_demo_password_someone_changed(db, development):
     run("seed_demo")
     owner = User.objects.get(email=seed_demo.DEMO_OWNER)
     owner.set_password("a brand new passphrase")
@@ -111,8 +117,15 @@ def test_seed_demo_keeps_a_demo_password_someone_changed(db):
 
 
 def test_seed_demo_refuses_to_run_in_production(db, settings):
-    settings.DEBUG, settings.TESTING = False, False
+    settings.DEBUG = False
     with pytest.raises(CommandError) as error:
         call_command("seed_demo", stdout=StringIO())
     assert str(error.value) == seed_demo.REFUSED_IN_PRODUCTION
     assert not User.objects.exists()
+
+
+def test_seed_demo_runs_in_production_only_when_explicitly_allowed(db, settings):
+    settings.DEBUG = False
+    out = run("seed_demo", "--allow-production")
+    assert f"{seed_demo.DEMO_OWNER} / {seed_demo.DEMO_PASSWORD}" in out
+    assert Organization.objects.filter(name=seed_demo.DEMO_ORG).exists()

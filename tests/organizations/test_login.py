@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from organizations.views import TOO_MANY_ATTEMPTS
+from organizations.views.login import TOO_MANY_ATTEMPTS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

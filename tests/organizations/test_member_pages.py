@@ -6,11 +6,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apikeys import forms
-from apikeys.models import AuditAction, AuditEvent, KeyStatus
-from apikeys.views import members as member_views
-from organizations import permissions, services
+from apikeys.models import KeyStatus
+from core.models import AuditAction, AuditEvent
+from organizations import forms, permissions, services
 from organizations.models import Membership, Role
+from organizations.views import members as member_views
 from tests.factories import UserFactory
 from tests.helpers import signed_in
 

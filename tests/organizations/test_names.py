@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from organizations.errors import InvalidInput
+from core.errors import InvalidInput
 from organizations.names import NAME_INVISIBLE_CHARACTERS, clean_display_name
 
 REQUIRED = "Give it a name."

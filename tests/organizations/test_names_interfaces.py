@@ -12,9 +12,9 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from django.utils.html import escape
 
-from apikeys.models import AuditAction, AuditEvent
+from core.errors import InvalidInput
+from core.models import AuditAction, AuditEvent
 from organizations import services
-from organizations.errors import InvalidInput
 from organizations.models import Organization
 from organizations.names import NAME_INVISIBLE_CHARACTERS
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.errors import Conflict, Forbidden
 from organizations import permissions as rules
-from organizations.errors import Conflict, Forbidden
 from organizations.models import Role
 
 pytestmark = pytest.mark.django_db

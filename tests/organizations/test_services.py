@@ -2,10 +2,10 @@
 
 import pytest
 
-from apikeys.models import AuditAction, AuditEvent
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.models import AuditAction, AuditEvent
 from organizations import permissions as rules
 from organizations import services
-from organizations.errors import Conflict, Forbidden, InvalidInput, NotFound
 from organizations.models import Membership, Role
 from tests.factories import UserFactory
 

@@ -17,10 +17,15 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, env):
+    """Run manage.py on the shipped settings (manage.py's default, not the test settings).
+
+    The rest of this process's environment, pytest's PYTEST_VERSION included, passes through:
+    production settings must not change behaviour under a test runner.
+    """
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("PYTEST_VERSION", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

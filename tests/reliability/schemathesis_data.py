@@ -52,16 +52,37 @@ class World:
     foreign_key: APIKey
 
 
+class Worlds:
+    """A fresh `World` per fuzzed operation, built the first time that operation needs one.
+
+    A lazily loaded schema runs every operation as a subtest of one test, whose fixtures are
+    set up once: so each operation gets its own organization, keys and users here, and what
+    one operation did (a revoked key, a removed member) never reaches another.
+    """
+
+    def __init__(self) -> None:
+        self._by_operation: dict[str, World] = {}
+
+    def for_operation(self, operation: Any) -> World:
+        label = operation.label
+        if label not in self._by_operation:
+            self._by_operation[label] = build_world(tag=f"-{len(self._by_operation)}")
+        return self._by_operation[label]
+
+
 class _Current:
-    world: World | None = None
+    worlds: Worlds | None = None
 
 
 CURRENT = _Current()
 
 
-def build_world() -> World:
-    """Create an organization and its key with every scope through the services."""
-    owner = UserFactory(email="fuzz-owner@example.com")
+def build_world(tag: str = "") -> World:
+    """Create an organization and its key with every scope through the services.
+
+    `tag` goes into every email, so that several worlds can live in one database.
+    """
+    owner = UserFactory(email=f"fuzz-owner{tag}@example.com")
     organization = org_services.organization_create(name="Fuzzing Clinic", owner=owner)
     key, raw = services.api_key_create(
         organization=organization,
@@ -73,7 +94,7 @@ def build_world() -> World:
     other_key, _ = services.api_key_create(
         organization=organization, actor=owner, name="Billing Integration", acting_key=None
     )
-    member = UserFactory(email="fuzz-member@example.com")
+    member = UserFactory(email=f"fuzz-member{tag}@example.com")
     org_services.member_add(
         organization=organization,
         actor=owner,
@@ -81,7 +102,7 @@ def build_world() -> World:
         role=Role.MEMBER,
         acting_key=None,
     )
-    foreign_owner = UserFactory(email="fuzz-foreign@example.com")
+    foreign_owner = UserFactory(email=f"fuzz-foreign{tag}@example.com")
     foreign_organization = org_services.organization_create(
         name="Foreign Clinic", owner=foreign_owner
     )
@@ -98,7 +119,7 @@ def build_world() -> World:
         raw=raw,
         other_key=other_key,
         member=member,
-        newcomer=UserFactory(email="fuzz-newcomer@example.com"),
+        newcomer=UserFactory(email=f"fuzz-newcomer{tag}@example.com"),
         foreign_organization=foreign_organization,
         foreign_owner=foreign_owner,
         foreign_key=foreign_key,
@@ -162,9 +183,10 @@ def install_hooks(schema: Any) -> None:
 
     @schema.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
-        world = CURRENT.world
-        if world is None or not path_parameters:
+        worlds = CURRENT.worlds
+        if worlds is None or not path_parameters:
             return st.just(path_parameters)
+        world = worlds.for_operation(context.operation)
         pools = _path_pools(context.operation.path, world)
         return st.fixed_dictionaries(
             {
@@ -175,10 +197,10 @@ def install_hooks(schema: Any) -> None:
 
     @schema.hook
     def flatmap_query(context: Any, query: Any) -> Any:
-        world = CURRENT.world
-        if world is None or not isinstance(query, dict) or not query:
+        worlds = CURRENT.worlds
+        if worlds is None or not isinstance(query, dict) or not query:
             return st.just(query)
-        pools = _query_pools(world)
+        pools = _query_pools(worlds.for_operation(context.operation))
         return st.fixed_dictionaries(
             {
                 name: _sometimes(value, *pools[name]) if name in pools else st.just(value)
@@ -188,12 +210,13 @@ def install_hooks(schema: Any) -> None:
 
     @schema.hook
     def flatmap_body(context: Any, body: Any) -> Any:
-        world = CURRENT.world
-        if world is None or not isinstance(body, dict):
+        worlds = CURRENT.worlds
+        if worlds is None or not isinstance(body, dict):
             return st.just(body)
         operation = context.operation
         if operation.method.upper() != "POST":
             return st.just(body)
+        world = worlds.for_operation(operation)
         if operation.path == "/api/organizations/{id}/members/" and isinstance(
             body.get("email"), str
         ):

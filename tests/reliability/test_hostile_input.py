@@ -4,7 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apikeys.authentication import CONFLICTING_KEYS, INVALID_KEY, KEY_IN_URL
-from apikeys.models import APIKey, AuditEvent
+from apikeys.models import APIKey
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

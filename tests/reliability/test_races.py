@@ -1,17 +1,16 @@
 """Races on PostgreSQL: concurrent defaults, concurrent rotations, revoke during traffic."""
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from rest_framework.exceptions import AuthenticationFailed
 
 from apikeys import services
 from apikeys.authentication import KEY_REVOKED, APIKeyAuthentication
 from apikeys.models import APIKey
-from organizations.errors import Conflict
+from core.errors import Conflict
 from tests.reliability.conftest import needs_postgres
 
 pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True)]
@@ -67,33 +66,46 @@ def test_two_concurrent_rotations_give_one_new_key_and_one_conflict(make_key, ow
 def test_a_revoke_stops_every_request_that_starts_after_it_commits(make_key, owner):
     key, raw = make_key()
     authenticator = APIKeyAuthentication()
+    threads = 4
+    start = threading.Barrier(threads, timeout=30)  # the traffic starts all at once
+    flowing = threading.Barrier(threads + 1, timeout=30)  # each thread was served once
+    after_revoke = threading.Barrier(threads + 1, timeout=30)  # each tried after the revoke
+    revoked = threading.Event()  # set once the revoke has committed
     stop = threading.Event()
-    revoked_at = []
-    outcomes = []  # (started, accepted)
+    outcomes = []  # (started after the commit, accepted, detail)
 
     @in_thread
     def traffic(_):
+        start.wait()
+        served = tried_after = False
         while not stop.is_set():
-            started = time.monotonic()
+            after = revoked.is_set()  # read before the request starts
             try:
                 authenticator.authenticate_key(raw)
-                outcomes.append((started, True, None))
+                outcomes.append((after, True, None))
             except AuthenticationFailed as error:
-                outcomes.append((started, False, str(error.detail)))
+                outcomes.append((after, False, str(error.detail)))
+            if not served:
+                served = True
+                flowing.wait()
+            elif after and not tried_after:
+                tried_after = True
+                after_revoke.wait()
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(traffic, n) for n in range(4)]
-        time.sleep(0.3)
-        services.api_key_revoke(key=key, actor=owner, acting_key=None)
-        revoked_at.append(time.monotonic())
-        time.sleep(0.3)
-        stop.set()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(traffic, n) for n in range(threads)]
+        try:
+            flowing.wait()  # every thread had a request served: traffic is flowing
+            services.api_key_revoke(key=key, actor=owner, acting_key=None)
+            revoked.set()
+            after_revoke.wait()  # every thread made a request that started after the commit
+        finally:
+            stop.set()
         for future in futures:
             future.result()
 
-    after = [o for o in outcomes if o[0] > revoked_at[0]]
-    before = [o for o in outcomes if o[0] < revoked_at[0]]
-    assert before and after
+    before = [o for o in outcomes if not o[0]]
+    after = [o for o in outcomes if o[0]]
+    assert len(after) >= threads
     assert any(accepted for _, accepted, _ in before)
     assert all(not accepted and detail == KEY_REVOKED for _, accepted, detail in after)
-    assert connection.vendor == "postgresql"

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apikeys.models import AuditAction
+from core.models import AuditAction
 
 SINCE_AFTER_UNTIL = "Must not be earlier than since."
 

@@ -1,4 +1,4 @@
-"""Fields shared by the API's serializers."""
+"""Fields shared by the key API's serializers."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-NOT_A_STRING = "Not a valid string."
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers instead of quietly turning them into text."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError(NOT_A_STRING, code="invalid")
-        return super().to_internal_value(data)
+from core.api.serializers import StrictCharField
 
 
 class ScopesField(serializers.ListField):
@@ -25,27 +16,3 @@ class ScopesField(serializers.ListField):
         kwargs.setdefault("child", StrictCharField(max_length=100))
         kwargs.setdefault("max_length", 50)
         super().__init__(**kwargs)
-
-
-class ClosedSerializer(serializers.Serializer):
-    """An input that refuses fields it does not know rather than silently ignoring them.
-
-    A client sending `{"status": "paused"}` to a rename would otherwise get a 200 and believe
-    the key paused. The OpenAPI schema says `additionalProperties: false` (apikeys.schema).
-    """
-
-    unknown_fields_message = "Unexpected fields: {fields}."
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        extra = sorted(set(self.initial_data) - set(self.fields))
-        if extra:
-            message = self.unknown_fields_message.format(fields=", ".join(extra))
-            raise serializers.ValidationError(message)
-        return super().validate(attrs)
-
-
-class UserRefSerializer(serializers.Serializer):
-    """A user as other objects refer to them."""
-
-    id = serializers.UUIDField(read_only=True)
-    email = serializers.EmailField(read_only=True)

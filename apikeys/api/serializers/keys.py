@@ -9,13 +9,9 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from apikeys import validation
-from apikeys.api.serializers.common import (
-    ClosedSerializer,
-    ScopesField,
-    StrictCharField,
-    UserRefSerializer,
-)
-from apikeys.models import KeyStatus, Mode
+from apikeys.api.serializers.common import ScopesField
+from apikeys.models import EffectiveStatus, Mode
+from core.api.serializers import ClosedSerializer, StrictCharField, UserRefSerializer
 
 ONLY_NAME_CHANGES = (
     "Only the name can be changed here: use the pause, resume, set-default, remove-default "
@@ -52,7 +48,7 @@ class APIKeySerializer(serializers.Serializer):
     )
     mode = serializers.ChoiceField(choices=Mode.choices, read_only=True)
     status = serializers.ChoiceField(
-        choices=KeyStatus.choices_with_expired(),
+        choices=EffectiveStatus.choices,
         source="effective_status",
         read_only=True,
         help_text="`expired` is computed from `expires_at`.",
@@ -145,7 +141,7 @@ class APIKeyFilterSerializer(serializers.Serializer):
 
     organization_id = serializers.UUIDField(required=False, help_text="Only this organization.")
     status = serializers.ChoiceField(
-        choices=KeyStatus.choices_with_expired(), required=False, help_text="Only this status."
+        choices=EffectiveStatus.choices, required=False, help_text="Only this status."
     )
     mode = serializers.ChoiceField(
         choices=Mode.choices, required=False, help_text="Only this mode."

@@ -8,13 +8,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.api import docs
-from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.audit import AuditEventFilterSerializer, AuditEventSerializer
 from apikeys.api.views.base import organization_for, organization_id_or_own, query_params
 from apikeys.permissions import CanReadAudit
 from apikeys.selectors import audit_events_for
+from core.api import docs
+from core.api.pagination import Pagination
+from organizations.api.permissions import OrganizationAccess
 from organizations.permissions import AUDIT_NOT_VISIBLE, can_read_audit
 
 

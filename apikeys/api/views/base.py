@@ -15,10 +15,10 @@ from apikeys.models import APIKey
 from apikeys.permissions import (
     ORGANIZATION_PARAMS,
     no_access_message,
-    organization_role,
     request_key,
 )
 from organizations.models import Organization, Role
+from organizations.selectors import organization_with_role
 
 ORGANIZATION_REQUIRED = "Required with a session (a key defaults to its own organization)."
 
@@ -44,21 +44,16 @@ def organization_for(request: Request, organization_id: Any) -> tuple[Organizati
     A key reaches only its own organization; a session reaches its user's organizations
     (staff: every existing one). Whether the role may do the operation is the services' call.
     """
-    role = organization_role(request, organization_id)
-    organization = (
-        Organization.objects.filter(pk=organization_id).first() if role is not None else None
-    )
-    if organization is None:
-        raise PermissionDenied(no_access_message(request))
-    return organization, role
-
-
-def within_key_organization(
-    request: Request, queryset: QuerySet[Any], field: str = "organization_id"
-) -> QuerySet[Any]:
-    """Narrow `queryset` to the calling key's own organization (sessions: unchanged)."""
     key = request_key(request)
-    return queryset if key is None else queryset.filter(**{field: key.organization_id})
+    if key is not None:
+        # The key's organization and role came with its authentication lookup: no query.
+        if str(key.organization_id) == str(organization_id):
+            return key.organization, key.role
+        raise PermissionDenied(no_access_message(request))
+    found = organization_with_role(request.user, organization_id)
+    if found is None:
+        raise PermissionDenied(no_access_message(request))
+    return found
 
 
 def organization_id_or_own(request: Request, organization_id: Any) -> Any:

@@ -15,9 +15,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys import services
-from apikeys.api import docs
-from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.keys import (
     APIKeyCreateSerializer,
     APIKeyFilterSerializer,
@@ -32,12 +29,14 @@ from apikeys.api.views.base import (
     organization_id_or_own,
     query_params,
     secret_response,
-    within_key_organization,
 )
-from apikeys.audit import AuditContext
 from apikeys.models import APIKey
 from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_visible_to
+from core.api import docs
+from core.api.pagination import Pagination
+from core.audit import AuditContext
+from organizations.api.permissions import OrganizationAccess, within_credential_organization
 
 KEY_NOT_FOUND = "No API key with this id in your organizations."
 
@@ -46,7 +45,7 @@ _SHOWN_ONCE = "The response is the only one that ever contains the plaintext `ke
 
 def keys_visible(request: Request) -> QuerySet[APIKey]:
     """Return the keys the caller may see: their organizations' (staff: all), a key's own org's."""
-    return within_key_organization(request, api_keys_visible_to(request.user))
+    return within_credential_organization(request, api_keys_visible_to(request.user))
 
 
 def _action_schema(name: str, summary: str, description: str) -> Callable:

@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apikeys.api import docs
 from apikeys.api.serializers.me import API_KEY, SESSION, MeSerializer
 from apikeys.permissions import request_key
-from organizations.models import Membership
+from core.api import docs
 from organizations.permissions import resolve_role
+from organizations.selectors import memberships_of
 
 
 class MeView(APIView):
@@ -44,14 +44,14 @@ class MeView(APIView):
                 ],
             )
         else:
-            memberships = Membership.objects.filter(user=user).select_related("organization")
+            memberships = memberships_of(user)
             organizations = [
                 {
                     "id": m.organization.pk,
                     "name": m.organization.name,
                     "role": resolve_role(user, m.role),
                 }
-                for m in memberships.order_by("organization__name", "organization_id")
+                for m in memberships
             ]
             only = organizations[0] if len(organizations) == 1 else None
             identity.update(

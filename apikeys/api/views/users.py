@@ -11,16 +11,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.api import docs
-from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import OrganizationAccess
 from apikeys.api.serializers.keys import APIKeyFilterSerializer, APIKeySerializer
-from apikeys.api.views.base import filter_keys, query_params, within_key_organization
+from apikeys.api.views.base import filter_keys, query_params
 from apikeys.models import APIKey
-from apikeys.permissions import CanManageAPIKeys, request_key
+from apikeys.permissions import CanManageAPIKeys
 from apikeys.selectors import api_keys_manageable_by
-from organizations.models import Membership, User
-from organizations.permissions import MANAGER_ROLES
+from core.api import docs
+from core.api.pagination import Pagination
+from organizations.api.permissions import OrganizationAccess, within_credential_organization
+from organizations.selectors import managed_memberships
 
 USER_NOT_FOUND = "No such user in the organizations you manage."
 
@@ -33,23 +32,19 @@ class UserAPIKeyListView(GenericAPIView):
     pagination_class = Pagination
 
     def managed_keys(self) -> QuerySet[APIKey]:
-        return within_key_organization(self.request, api_keys_manageable_by(self.request.user))
+        return within_credential_organization(
+            self.request, api_keys_manageable_by(self.request.user)
+        )
 
     def user_is_visible(self, user_id: UUID, keys: QuerySet[APIKey]) -> bool:
-        """Tell whether the user belongs to, or made keys in, an organization the caller manages."""
-        caller, key = self.request.user, request_key(self.request)
-        if key is not None:
-            managed: object = [key.organization_id]
-        elif caller.is_staff:
-            return User.objects.filter(pk=user_id).exists()
-        else:
-            managed = Membership.objects.filter(user=caller, role__in=MANAGER_ROLES).values(
-                "organization_id"
-            )
-        return (
-            keys.filter(created_by_id=user_id).exists()
-            or Membership.objects.filter(user_id=user_id, organization_id__in=managed).exists()
-        )
+        """Tell whether the user belongs to, or made keys in, an organization the caller manages.
+
+        Who manages what is `organizations.permissions`' rule (its queryset form); a key
+        narrows it to its own organization.
+        """
+        memberships = managed_memberships(self.request.user, user_id)
+        memberships = within_credential_organization(self.request, memberships)
+        return keys.filter(created_by_id=user_id).exists() or memberships.exists()
 
     @docs.operation(
         operation_id="users_api_keys_list",

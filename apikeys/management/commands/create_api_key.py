@@ -11,7 +11,7 @@ from django.utils import timezone
 from apikeys import services
 from apikeys.management.cli import command_context, organization_by_id, user_by_email
 from apikeys.models import Mode
-from organizations.errors import DomainError
+from core.errors import DomainError
 
 MAX_EXPIRY_DAYS = 36500
 EXPIRES_IN_DAYS_INVALID = f"--expires-in-days must be a whole number from 1 to {MAX_EXPIRY_DAYS}."

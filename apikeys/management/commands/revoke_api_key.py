@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apikeys import services
 from apikeys.management.cli import command_context, key_by_id_or_prefix, user_by_email
-from organizations.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apikeys.audit import AuditContext
+from core.audit import AuditContext
+from core.errors import DomainError
 from organizations import services
-from organizations.errors import DomainError
 from organizations.models import User
 
 

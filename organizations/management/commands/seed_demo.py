@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apikeys.audit import AuditContext
+from core.audit import AuditContext
+from core.errors import DomainError
 from organizations import services
-from organizations.errors import DomainError
 from organizations.models import Membership, Organization, Role, User
 
 DEMO_ORG = "Demo Veterinary Clinic"
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, allow_production=False, **options):
-        if not (settings.DEBUG or settings.TESTING or allow_production):
+        if not (settings.DEBUG or allow_production):
             raise CommandError(REFUSED_IN_PRODUCTION)
         owner = self._user(DEMO_OWNER, "Demo Owner")
         member = self._user(DEMO_MEMBER, "Demo Member")

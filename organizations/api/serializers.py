@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apikeys.api.serializers.common import ClosedSerializer
+from core.api.serializers import ClosedSerializer
 from organizations import services
 from organizations.models import Role
 

@@ -12,22 +12,26 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apikeys.api import docs
-from apikeys.api.pagination import Pagination
-from apikeys.api.permissions import OrganizationAccess, ReadsOrganization
-from apikeys.api.serializers.organizations import (
+from core.api import docs
+from core.api.pagination import Pagination
+from core.audit import AuditContext
+from organizations import services
+from organizations.api.permissions import (
+    CanManageMembers,
+    OrganizationAccess,
+    ReadsOrganization,
+    request_credential,
+    within_credential_organization,
+)
+from organizations.api.serializers import (
     MemberCreateSerializer,
     MemberRemoveSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
     OrganizationSerializer,
 )
-from apikeys.api.views.base import within_key_organization
-from apikeys.audit import AuditContext
-from apikeys.permissions import CanManageMembers, request_key
-from organizations import services
 from organizations.models import Membership, Organization, User
-from organizations.permissions import organizations_filter, resolve_role
+from organizations.selectors import members_of, organizations_visible_to, roles_in
 
 ORGANIZATION_NOT_FOUND = "No organization with this id among yours."
 MEMBER_NOT_FOUND = "That user is not a member of this organization."
@@ -35,24 +39,20 @@ MEMBER_NOT_FOUND = "That user is not a member of this organization."
 
 def organizations_visible(request: Request) -> QuerySet[Organization]:
     """Return the caller's organizations (staff: all); a key sees only its own."""
-    queryset = Organization.objects.filter(organizations_filter(request.user))
-    return within_key_organization(request, queryset.order_by("name", "id"), field="pk")
+    queryset = organizations_visible_to(request.user)
+    return within_credential_organization(request, queryset, field="pk")
 
 
 def with_roles(request: Request, organizations: list[Organization]) -> list[Organization]:
     """Attach the role the caller acts with to each organization (one query at most)."""
-    key = request_key(request)
-    if key is not None:
+    credential = request_credential(request)
+    if credential is not None:
         for organization in organizations:
-            organization.role = key.role
+            organization.role = credential.role
         return organizations
-    roles = dict(
-        Membership.objects.filter(
-            user=request.user, organization__in=[o.pk for o in organizations]
-        ).values_list("organization_id", "role")
-    )
+    roles = roles_in(request.user, organizations)
     for organization in organizations:
-        organization.role = resolve_role(request.user, roles.get(organization.pk))
+        organization.role = roles[organization.pk]
     return organizations
 
 
@@ -150,11 +150,7 @@ class MemberViewSet(viewsets.GenericViewSet):
         return organization
 
     def get_queryset(self) -> QuerySet[Membership]:
-        return (
-            Membership.objects.filter(organization=self.organization())
-            .select_related("user")
-            .order_by("user__email")
-        )
+        return members_of(self.organization())
 
     def get_object(self) -> Membership:
         membership = self.get_queryset().filter(user_id=self.kwargs["user_id"]).first()
@@ -176,7 +172,7 @@ class MemberViewSet(viewsets.GenericViewSet):
             email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
             context=AuditContext.from_request(request),
-            acting_key=request_key(request),
+            acting_key=request_credential(request),
         )
         return Response(MemberSerializer(membership).data, status=201)
 
@@ -195,7 +191,7 @@ class MemberViewSet(viewsets.GenericViewSet):
             user=membership.user,
             role=serializer.validated_data["role"],
             context=AuditContext.from_request(request),
-            acting_key=request_key(request),
+            acting_key=request_credential(request),
         )
         return Response(MemberSerializer(membership).data)
 
@@ -212,7 +208,7 @@ class MemberViewSet(viewsets.GenericViewSet):
         services.member_remove(
             organization=membership.organization,
             actor=request.user,
-            acting_key=request_key(request),
+            acting_key=request_credential(request),
             user=membership.user,
             transfer_to=transfer_to,
             context=AuditContext.from_request(request),

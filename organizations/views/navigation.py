@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from apikeys.views.common import current_organization, parse_uuid, remember_organization
-from organizations.models import Organization
-from organizations.permissions import role_in
+from core.ids import parse_uuid
+from organizations.pages import current_organization, remember_organization
+from organizations.selectors import organization_with_role
 
 SWITCH_REFUSED = "Choose one of your organizations."
 
@@ -33,11 +33,10 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     organization the user looks at, never any data.
     """
     chosen = parse_uuid(request.POST.get("organization") or request.GET.get("organization"))
-    organization = None
-    if chosen is not None and role_in(request.user, chosen) is not None:
-        organization = Organization.objects.filter(pk=chosen).first()
-    if organization is None:
+    found = None if chosen is None else organization_with_role(request.user, chosen)
+    if found is None:
         messages.error(request, SWITCH_REFUSED)
         return redirect("integrations")
+    organization = found[0]
     remember_organization(request, organization)
     return redirect("api-keys", organization_id=organization.pk)

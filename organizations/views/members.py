@@ -14,19 +14,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apikeys.audit import AuditContext
-from apikeys.forms import MemberAddForm, MemberRemoveForm, MemberRoleForm, add_domain_error
-from apikeys.models import APIKey, KeyStatus
-from apikeys.views.common import (
+from core.audit import AuditContext
+from core.errors import DomainError
+from core.forms import add_domain_error
+from organizations import services
+from organizations.forms import MemberAddForm, MemberRemoveForm, MemberRoleForm
+from organizations.models import Membership, Role
+from organizations.pages import (
     OrganizationAccess,
     organization_access,
     page_context,
     require_manager_page,
 )
-from organizations import services
-from organizations.errors import DomainError
-from organizations.models import Membership, Role
 from organizations.permissions import role_in
+from organizations.selectors import members_of
 
 MEMBER_ADDED = "{email} is now a member ({role})."
 MEMBER_ROLE_CHANGED = "{email} is now {role}."
@@ -34,11 +35,7 @@ MEMBER_REMOVED = "{email} is no longer a member of this organization."
 
 
 def _memberships(access: OrganizationAccess) -> list[Membership]:
-    return list(
-        Membership.objects.filter(organization=access.organization)
-        .select_related("user")
-        .order_by("user__email")
-    )
+    return list(members_of(access.organization))
 
 
 def _render_members(
@@ -50,9 +47,7 @@ def _render_members(
 
 
 def _membership(access: OrganizationAccess, user_id: uuid.UUID) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("user"), organization=access.organization, user=user_id
-    )
+    return get_object_or_404(members_of(access.organization), user=user_id)
 
 
 @login_required
@@ -161,11 +156,11 @@ def member_remove(
     context.update(
         membership=membership,
         form=form,
-        live_keys=APIKey.objects.filter(
-            organization=access.organization, created_by=membership.user
-        )
-        .exclude(status=KeyStatus.REVOKED)
-        .order_by("-created_at"),
+        # The keys `member_remove` will revoke or transfer, through the reverse relation
+        # (organizations never imports apikeys): every key not yet revoked.
+        live_keys=membership.user.api_keys.filter(
+            organization=access.organization, revoked_at__isnull=True
+        ).order_by("-created_at"),
     )
     status = 400 if request.method == "POST" else 200
     return render(request, "integrations/member_remove.html", context, status=status)

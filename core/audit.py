@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from apikeys.models import APIKey, AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
+    from django.db.models import Model
     from django.http import HttpRequest
-
-    from organizations.models import Organization, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +37,11 @@ SYSTEM = AuditContext()
 def record(
     action: AuditAction,
     *,
-    actor: User | None,
-    organization: Organization | None,
+    actor: Model | None,
+    organization: Model | None,
     context: AuditContext,
-    acting_key: APIKey | None,
-    api_key: APIKey | None = None,
+    acting_key: Model | None,
+    api_key: Model | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event (call inside the service's transaction).

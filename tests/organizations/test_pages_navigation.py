@@ -7,9 +7,9 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from apikeys.views.common import CURRENT_ORGANIZATION_SESSION_KEY
-from apikeys.views.navigation import SWITCH_REFUSED
 from organizations.models import Role
+from organizations.pages import CURRENT_ORGANIZATION_SESSION_KEY
+from organizations.views.navigation import SWITCH_REFUSED
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers import signed_in
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from apikeys.api.permissions import READ_SCOPE
-from apikeys.api.serializers.organizations import ONLY_ROLE_CHANGES
-from apikeys.api.views.organizations import MEMBER_NOT_FOUND, ORGANIZATION_NOT_FOUND
 from apikeys.authentication import KEY_REVOKED
-from apikeys.models import AuditAction, AuditEvent
 from apikeys.permissions import MISSING_SCOPE
+from core.models import AuditAction, AuditEvent
 from organizations import services
+from organizations.api.permissions import READ_SCOPE
+from organizations.api.serializers import ONLY_ROLE_CHANGES
+from organizations.api.views import MEMBER_NOT_FOUND, ORGANIZATION_NOT_FOUND
 from organizations.models import Membership, Role
 from organizations.permissions import LAST_OWNER, NOT_A_MANAGER, ONLY_OWNERS_GRANT_OWNER
 from tests.factories import OrganizationFactory, UserFactory

@@ -1,0 +1,38 @@
+"""Test settings: the shipped settings, plus what a test run needs and production must not have.
+
+pytest loads this module (pyproject.toml, `DJANGO_SETTINGS_MODULE`); `portal.settings` itself
+never looks at how it is run. What changes here: a throwaway SECRET_KEY (unless one is set),
+a fast password hasher, static files served straight from the finders, the test client's
+hosts, and plain-HTTP cookies with no HTTPS redirect or HSTS (the test client speaks HTTP).
+"""
+
+import os
+
+# Before the import: without DEBUG, the shipped settings refuse to start with no SECRET_KEY.
+os.environ.setdefault("SECRET_KEY", "test-only-keyportal-secret-key-never-used-in-production")
+
+from portal.settings import *  # noqa: F403
+from portal.settings import ALLOWED_HOSTS as _SHIPPED_ALLOWED_HOSTS
+from portal.settings import STORAGES as _SHIPPED_STORAGES
+
+# Password hashing is not under test here (portal/test_settings.py checks production's
+# Argon2); MD5 keeps the many logins and user factories fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# No collectstatic before a test run: no manifest to look names up in.
+STORAGES = {
+    **_SHIPPED_STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The test client's host, and the loopback the live server and child processes listen on.
+ALLOWED_HOSTS = [*_SHIPPED_ALLOWED_HOSTS, "testserver", "localhost", "127.0.0.1"]
+
+# Django's own defaults: the shipped settings turn these on whenever DEBUG is off.
+SECURE_PROXY_SSL_HEADER = None
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_HSTS_PRELOAD = False
