@@ -7,15 +7,12 @@ some plainness for speed; `docs/performance.md` gives what each trick saves.
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model, OuterRef, Subquery
 from django.db.models.base import ModelState
@@ -63,13 +60,10 @@ class _CompiledLookup:
     any query); rows pass through the same converters a queryset applies, prepared once,
     and are hydrated with `Model.from_db`, as a queryset would.
 
-    Five details keep the per-request work small:
+    Four details keep the per-request work small (on PostgreSQL, psycopg also prepares the
+    statement on the server once a connection has run it a few times: see
+    `DATABASE_PREPARED_STATEMENTS` in the settings):
 
-    - on PostgreSQL the statement is prepared on the server (`PREPARE`, once per
-      connection, in the same round trip as its first `EXECUTE`): parsing and planning this
-      three-table statement costs the server several times more than running it. Django's
-      own cursors never prepare, to stay compatible with transaction-mode poolers such as
-      PgBouncer; behind one, set `APIKEYS_PREPARED_LOOKUP = False`;
     - the statement takes named parameters: with positional `%s`, SQLite's backend rewrites
       every placeholder of the 2 KB statement with a regular expression on each execute,
       which costs as much as running it; a mapping is one `%` format instead;
@@ -125,18 +119,6 @@ class _CompiledLookup:
             for position, (converters, expression) in compiler.get_converters(columns).items()
             for convert in converters
         ]
-        # PostgreSQL: the statement as `PREPARE` wants it ($n placeholders, `%%` kept for
-        # the client-side formatting of the first call), and the `EXECUTE` arguments.
-        self.prepare: bool = (
-            compiler.connection.vendor == "postgresql" and settings.APIKEYS_PREPARED_LOOKUP
-        )
-        self.prepare_body = pieces[0] + "".join(
-            f"${n}{piece}" for n, piece in enumerate(pieces[1:], start=1)
-        )
-        self.execute_args = ", ".join(f"%({name})s" for name in names)
-        # Per connection (the driver's, which is new after every reconnect): the EXECUTE to
-        # send. A failed first call leaves no entry, and the next try takes a fresh name.
-        self.executes: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     def run(self, prefix: str) -> AuthLookup | None:
         params = {**self.params, self.prefix_param: prefix}
@@ -153,16 +135,7 @@ class _CompiledLookup:
 
     def _fetch(self, connection: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
         with connection.cursor() as cursor:
-            if not self.prepare:
-                cursor.execute(self.sql, params)
-            elif (execute := self.executes.get(connection.connection)) is not None:
-                cursor.execute(execute, params)
-            else:
-                name = f"keyportal_api_key_lookup_{next(_statement_numbers)}"
-                execute = f"EXECUTE {name}({self.execute_args})"
-                cursor.execute(f"PREPARE {name} AS {self.prepare_body}; {execute}", params)
-                cursor.nextset()  # from PREPARE's empty result to EXECUTE's rows
-                self.executes[connection.connection] = execute
+            cursor.execute(self.sql, params)
             return cursor.fetchone()
 
     def _hydrate(self, row: list[Any]) -> AuthLookup:
@@ -231,7 +204,6 @@ def _loaded(model: type[Model], alias: str, attnames: tuple[str, ...], values: l
     return instance
 
 
-_statement_numbers = itertools.count(1)
 _compiled: dict[str, _CompiledLookup] = {}
 _compile_lock = threading.Lock()
 

@@ -116,6 +116,29 @@ def _membership(organization: Organization, user: User) -> Membership:
     return membership
 
 
+def _locked_change(
+    *,
+    organization: Organization,
+    actor: User,
+    acting_key: object | None,
+    user: User,
+    new: Role | None,
+) -> tuple[Organization, Membership]:
+    """Lock the organization, then refuse unless the actor (and the key they act through)
+    may move `user`'s membership to `new` (None: remove it). Returns both, locked."""
+    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
+    organization = _locked(organization)
+    membership = _membership(organization, user)
+    check_membership_change(
+        actor_role=role_in(actor, organization),
+        current=membership.role,
+        new=new,
+        owner_count=_owner_count(organization),
+        through_key=acting_key is not None,
+    )
+    return organization, membership
+
+
 @transaction.atomic
 def member_change_role(
     *,
@@ -132,15 +155,8 @@ def member_change_role(
     demoted admin's keys lose the scopes a member may not hold on their next request.
     """
     role = _validate_role(role)
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = _locked(organization)
-    membership = _membership(organization, user)
-    check_membership_change(
-        actor_role=role_in(actor, organization),
-        current=membership.role,
-        new=role,
-        owner_count=_owner_count(organization),
-        through_key=acting_key is not None,
+    organization, membership = _locked_change(
+        organization=organization, actor=actor, acting_key=acting_key, user=user, new=role
     )
     if membership.role == role:
         return membership
@@ -173,15 +189,8 @@ def member_remove(
     remaining member, takes them over: the keys then act as that member. Either way no key
     outlives its creator's membership, so re-adding someone never revives an old key.
     """
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = _locked(organization)
-    membership = _membership(organization, user)
-    check_membership_change(
-        actor_role=role_in(actor, organization),
-        current=membership.role,
-        new=None,
-        owner_count=_owner_count(organization),
-        through_key=acting_key is not None,
+    organization, membership = _locked_change(
+        organization=organization, actor=actor, acting_key=acting_key, user=user, new=None
     )
     if transfer_to is not None and (
         transfer_to == user

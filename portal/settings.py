@@ -83,6 +83,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# PostgreSQL: bind parameters on the server and let psycopg prepare a statement once a
+# connection has run it 5 times, which every authenticated request's key lookup soon has
+# (parsing and planning that statement cost the server more than running it). Measured in
+# docs/performance.md. Off behind a transaction-mode pooler that drops prepared statements
+# (PgBouncer before 1.21): `DATABASE_PREPARED_STATEMENTS=0`.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("server_side_binding", True)
+    _options.setdefault("prepare_threshold", 5 if DATABASE_PREPARED_STATEMENTS else None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -214,9 +224,6 @@ APIKEYS_RATE_PER_HOUR = env.int("APIKEYS_RATE_PER_HOUR", default=1000)
 APIKEYS_USER_RATE_PER_MINUTE = env.int("APIKEYS_USER_RATE_PER_MINUTE", default=300)
 APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
 APIKEYS_MAX_GRACE_SECONDS = 86400
-# The authentication lookup is prepared once per PostgreSQL connection. Turn this off behind
-# a transaction-mode pooler that does not keep prepared statements (PgBouncer before 1.21).
-APIKEYS_PREPARED_LOOKUP = env.bool("APIKEYS_PREPARED_LOOKUP", default=True)
 # The scope registry: what each scope lets a key do, and the lowest role that may hold it.
 # A key's effective scopes are those its creator's current role still allows
 # (organizations.permissions.effective_scopes): a demoted admin's key loses the admin ones.
