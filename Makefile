@@ -58,6 +58,7 @@ check-migrations: $(VENV)/.installed-dev
 
 test: lint check-migrations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m benchmarks.run --smoke  # every bench endpoint and count, never timings
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -1,112 +1,144 @@
 """Benchmark API-key authentication against its peers, side by side, in one run.
 
-    python -m benchmarks.run                 # what `make bench` runs
-    python -m benchmarks.run --quick         # fewer rounds, 1,000 and 10,000 keys
-    python -m benchmarks.run --keys 1000,50000 --no-stack   # one or two key counts
+    python -m benchmarks.run             # `make bench`: writes docs/performance.md
+    python -m benchmarks.run --quick     # fewer rounds, 1,000 and 10,000 keys; prints only
+    python -m benchmarks.run --smoke     # in `make test`: every endpoint and count, no timing
 
-SQLite with the local-memory cache always; PostgreSQL with Redis as well when
-`DATABASE_URL` and `REDIS_URL` are set. The PostgreSQL run uses its own databases,
-`keyportal_bench_<key count>`, on the same server (created and dropped here, never the
-development database), and only cache keys under the `keyportal-bench` prefix (deleted at
-the end). See `benchmarks.databases`.
-
-Each measurement runs in a fresh child process (`benchmarks.seed`, `benchmarks.inprocess`)
-and gunicorn for the whole-stack part (`benchmarks.stack`). The table is printed at the end
-and written to docs/performance.md with the machine, the date and the command.
+SQLite with the local-memory cache always; PostgreSQL with Redis as well when `DATABASE_URL`
+and `REDIS_URL` are set. A run only touches databases of its own, one per key count, dropped
+at the end: SQLite files in a temporary directory, or `keyportal_bench_<run>_<keys>` on
+DATABASE_URL's server; on Redis, keys under `keyportal-bench-<run>:`, deleted at the end.
+Every run checks the targets and exits non-zero if a count target (queries, cache calls, no
+I/O for a malformed key) is missed; timings never fail it.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import platform
+import re
+import secrets
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from benchmarks import inprocess, report, stack
-from benchmarks.databases import PostgresBench, SqliteBench
+from benchmarks import report, stack
 
 ROOT = Path(__file__).resolve().parent.parent
-
-PROFILES = {
-    "full": {
-        "inprocess": {"warmup": 300, "rounds": 420, "batch": 10},
-        "stack": {
-            "warmup": 100,
-            "rounds": 15,
-            "requests": 200,
-            "concurrency": 4,
-            "slice_cap_seconds": 10,
-        },
-        "keys": [1_000, 1_000_000],
-        "passes": 3,
-    },
-    "quick": {
-        "inprocess": {"warmup": 100, "rounds": 60, "batch": 10},
-        "stack": {
-            "warmup": 50,
-            "rounds": 3,
-            "requests": 200,
-            "concurrency": 4,
-            "slice_cap_seconds": 5,
-        },
-        "keys": [1_000, 10_000],
-        "passes": 1,
-    },
+RUN = secrets.token_hex(4)  # names this run's databases and cache keys
+SECRET_KEY = f"bench-{secrets.token_urlsafe(32)}"  # the key digests' pepper derives from it
+# fmt: off
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {"keys": [1_000, 1_000_000], "passes": 3,
+             "inprocess": {"warmup": 300, "rounds": 140, "batch": 10},  # rounds per pass
+             "stack": {"warmup": 100, "rounds": 15, "requests": 200, "concurrency": 4,
+                       "slice_cap_seconds": 10}},
+    "quick": {"keys": [1_000, 10_000], "passes": 1,
+              "inprocess": {"warmup": 100, "rounds": 60, "batch": 10},
+              "stack": {"warmup": 50, "rounds": 3, "requests": 200, "concurrency": 4,
+                        "slice_cap_seconds": 5}},
+    # Every endpoint, database and count, briefly: that nothing has rotted, not timings.
+    "smoke": {"keys": [50, 100], "passes": 1,
+              "inprocess": {"warmup": 2, "rounds": 3, "batch": 2}, "stack": None},
 }
+# fmt: on
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds and keys")
-    parser.add_argument(
-        "--keys", help="comma-separated key counts (default 1000,1000000; quick 1000,10000)"
+class SqliteBench:
+    """One SQLite file per key count, in a temporary directory removed at the end."""
+
+    versions: dict[str, str] = {}
+    redis_url = ""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="keyportal-bench-"))
+
+    def url(self, count: int) -> str:
+        return f"sqlite:///{self.path(count)}"
+
+    def path(self, count: int) -> Path:
+        return self.directory / f"bench-{count}.sqlite3"
+
+    def create(self, count: int, copy_of: int | None) -> None:
+        if copy_of is not None:  # else `migrate` creates the file
+            shutil.copyfile(self.path(copy_of), self.path(count))
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class PostgresBench:
+    """This run's databases on DATABASE_URL's server, its cache keys on REDIS_URL's."""
+
+    def __init__(self) -> None:
+        import redis
+
+        self.source = urlsplit(os.environ["DATABASE_URL"])
+        self.created: list[str] = []
+        self.redis_url = os.environ["REDIS_URL"]
+        self.redis = redis.Redis.from_url(self.redis_url)
+        server = self.admin("SHOW server_version")[0]
+        self.versions = {"PostgreSQL": server, "Redis": self.redis.info("server")["redis_version"]}
+
+    def admin(self, statement: str) -> Any:
+        import psycopg
+
+        url = urlunsplit(self.source._replace(scheme="postgresql", path="/postgres"))
+        with psycopg.connect(url, autocommit=True) as admin:
+            cursor = admin.execute(statement)
+            return cursor.fetchone() if cursor.description else None
+
+    def url(self, count: int) -> str:
+        return urlunsplit(self.source._replace(path=f"/keyportal_bench_{RUN}_{count}"))
+
+    def create(self, count: int, copy_of: int | None) -> None:
+        template = "" if copy_of is None else f" TEMPLATE keyportal_bench_{RUN}_{copy_of}"
+        self.admin(f"CREATE DATABASE keyportal_bench_{RUN}_{count}{template}")
+        self.created.append(f"keyportal_bench_{RUN}_{count}")
+
+    def close(self) -> None:
+        for key in self.redis.scan_iter(match=f"keyportal-bench-{RUN}:*", count=1000):
+            self.redis.delete(key)
+        for name in self.created:
+            self.admin(f"DROP DATABASE IF EXISTS {name}")
+
+
+def child_env(bench: Any, count: int, large: int | None = None) -> dict[str, str]:
+    """The environment of a bench process: the shipped settings, on `count`'s database (and
+    `large`'s), the run's cache keys and a key pepper every process of the run shares."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="benchmarks.settings",
+        DATABASE_URL=bench.url(count),
+        REDIS_URL=bench.redis_url,  # empty on SQLite: the local-memory cache, as shipped
+        CACHE_KEY_PREFIX=f"keyportal-bench-{RUN}",
+        SECRET_KEY=SECRET_KEY,
+        DEBUG="0",
+        PYTHONPATH=str(ROOT),
     )
-    parser.add_argument(
-        "--backend",
-        action="append",
-        choices=["sqlite", "postgres"],
-        help="repeatable; default sqlite, plus postgres when DATABASE_URL and REDIS_URL are set",
-    )
-    parser.add_argument("--no-stack", action="store_true", help="skip the gunicorn run")
-    parser.add_argument(
-        "--output",
-        default=str(ROOT / "docs" / "performance.md"),
-        help="where to write the report ('-' for nowhere)",
-    )
-    args = parser.parse_args(argv)
-    profile = PROFILES["quick" if args.quick else "full"]
-    try:
-        args.key_counts = (
-            sorted({int(n.replace("_", "")) for n in args.keys.split(",")})
-            if args.keys
-            else profile["keys"]
-        )
-    except ValueError:
-        parser.error("--keys takes comma-separated whole numbers, e.g. 1000,1000000")
-    if any(n < 1 for n in args.key_counts):
-        parser.error("--keys must be positive")
-    if len(args.key_counts) > 2:
-        parser.error("--keys takes one or two key counts (measured side by side)")
-    postgres_ready = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
-    args.backends = args.backend or (["sqlite", "postgres"] if postgres_ready else ["sqlite"])
-    if "postgres" in args.backends and not postgres_ready:
-        parser.error("--backend postgres needs DATABASE_URL and REDIS_URL")
-    args.profile = profile
-    return args
+    if large is not None:
+        env["BENCH_LARGE_DATABASE_URL"] = bench.url(large)
+    return env
 
 
-def run_child(module: str, env: dict[str, str], payload: dict[str, Any]) -> dict[str, Any]:
-    """Run `python -m module` with `payload` as JSON on stdin; return its JSON stdout."""
+def child(command: str, env: dict[str, str], config: dict[str, Any]) -> dict[str, Any]:
+    """Run `python -m benchmarks.inprocess <command>`, config on stdin; return its JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", module],
-        input=json.dumps(payload),
+        [sys.executable, "-m", "benchmarks.inprocess", command],
+        input=json.dumps(config),
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -115,132 +147,147 @@ def run_child(module: str, env: dict[str, str], payload: dict[str, Any]) -> dict
     )
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
-        raise SystemExit(f"{module} failed (exit {done.returncode})")
+        raise SystemExit(f"benchmarks.inprocess {command} failed (exit {done.returncode})")
     return json.loads(done.stdout)
 
 
-def stack_endpoints(credentials: dict[str, str]) -> dict[str, tuple[str, dict[str, str]]]:
+def pool(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One key count's figures over the rounds of every pass (the counts are the first's)."""
+    samples = {n: [t for p in passes for t in p["samples"][n]] for n in passes[0]["samples"]}
     return {
-        "none": ("/bench/none/", {}),
-        "token": ("/bench/token/", {"Authorization": f"Token {credentials['token']}"}),
-        "apikey": ("/bench/apikey/", {"Authorization": f"Bearer {credentials['apikey']}"}),
+        "endpoints": report.summarize(samples, passes[0]["counts"]),
+        "refusals": passes[0]["refusals"],
     }
 
 
-def seed_all(bench: SqliteBench | PostgresBench, counts: list[int]) -> tuple[dict, dict]:
-    """One database per key count, each a copy of the previous one topped up."""
-    bench.create(counts[0])
-    seeding: dict[int, Any] = {}
-    credentials: dict[str, str] = {}
-    for previous, count in zip([None, *counts], counts, strict=False):
-        if previous is not None:
-            bench.copy(previous, count)
-        first = previous is None
-        seeded = run_child(
-            "benchmarks.seed",
-            bench.env(count),
-            {"keys": count, "migrate": first, "identities": first},
-        )
-        credentials = credentials or seeded.pop("credentials")
-        seeding[count] = seeded
-        print(f"   {count:,} keys of each kind seeded in {seeded['seconds']} s", flush=True)
-    return seeding, credentials
-
-
-def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Seed, measure every key count in alternating passes, then the whole stack."""
-    print(f"== {name}", flush=True)
+def run_backend(name: str, profile: dict[str, Any], say: Callable) -> dict[str, Any]:
+    """Seed both key counts, measure them side by side in every pass, then the whole stack."""
+    say(f"== {report.BACKENDS[name]}")
     bench = SqliteBench() if name == "sqlite" else PostgresBench()
-    counts = args.key_counts
+    small, large = profile["keys"]
     try:
-        seeding, credentials = seed_all(bench, counts)
-        passes = args.profile["passes"]
-        config = {**args.profile["inprocess"], "credentials": credentials}
-        config["rounds"] = max(3, config["rounds"] // passes)
-        runs: dict[int, list[dict[str, Any]]] = {count: [] for count in counts}
-        small, large = counts[0], counts[-1]
-        for n in range(passes):
-            # Both key counts in one process, in the same rounds (benchmarks/routing.py).
-            together = " and ".join(f"{c:,}" for c in counts)
-            print(f"   pass {n + 1}/{passes}: {together} keys", flush=True)
-            env = bench.env(small, large=large if large != small else None)
-            measured = run_child("benchmarks.inprocess", env, config)
-            runs[small].append(measured["default"])
-            if large != small:
-                runs[large].append(measured["large"])
-        in_process = {count: merge(passes_of) for count, passes_of in runs.items()}
-        for count, measured in in_process.items():
-            print(f"-- {name}, {count:,} keys\n{report.console_table(measured)}", flush=True)
-        result = {"versions": bench.versions, "seeding": seeding, "in_process": in_process}
+        seeding, credentials = {}, {}
+        for copy_of, count in ((None, small), (small, large)):  # the larger one topped up
+            bench.create(count, copy_of)
+            config = {"keys": count, "new": copy_of is None}
+            seeded = child("seed", child_env(bench, count), config)
+            credentials = credentials or seeded["credentials"]
+            seeding[count] = seeded["seconds"]
+            say(f"   {count:,} keys of each kind seeded in {seeded['seconds']} s")
+        config = {**profile["inprocess"], "credentials": credentials}
+        passes = []
+        for n in range(profile["passes"]):
+            say(f"   pass {n + 1}/{profile['passes']}: {small:,} and {large:,} keys")
+            passes.append(child("measure", child_env(bench, small, large), config))
+        # (c)'s added cost at the larger key count over the smaller, per pass: both ran in
+        # the same process and rounds, so the machine's drift and the process's speed cancel.
+        scale = [
+            pool([p["large"]])["endpoints"]["apikey"]["added_us"]
+            / pool([p["default"]])["endpoints"]["apikey"]["added_us"]
+            for p in passes
+        ]
+        result = {
+            "versions": bench.versions,
+            "seeding": seeding,
+            "in_process": {
+                small: pool([p["default"] for p in passes]),
+                large: pool([p["large"] for p in passes]),
+            },
+            "scale": {"small": small, "large": large, "passes": scale},
+        }
+        result["scale"]["ratio"] = statistics.median(scale)
         if name == "postgres":
-            # Not the shipped setting: what CONN_HEALTH_CHECKS' `SELECT 1` costs each request.
-            print(f"   extra: {counts[-1]:,} keys, CONN_HEALTH_CHECKS off", flush=True)
-            env = {**bench.env(counts[-1]), "BENCH_CONN_HEALTH_CHECKS": "0"}
-            measured = run_child("benchmarks.inprocess", env, config)
-            result["no_health_checks"] = merge([measured["default"]])
-        result["scale"] = scale(runs) if len(counts) > 1 else None
-        if not args.no_stack:
-            print(f"== {name}: whole stack (gunicorn, {stack.WORKERS} workers)", flush=True)
-            env = bench.env(counts[-1])
-            result["stack"] = stack.measure(
-                env, stack_endpoints(credentials), args.profile["stack"]
-            )
-            result["stack_keys"] = counts[-1]
-            print(report.console_stack(result["stack"]), flush=True)
+            # Not the shipped setting: what CONN_HEALTH_CHECKS' `SELECT 1` costs per request.
+            say(f"   extra: {large:,} keys, CONN_HEALTH_CHECKS off")
+            env = {**child_env(bench, large), "BENCH_CONN_HEALTH_CHECKS": "0"}
+            result["no_health_checks"] = pool([child("measure", env, config)["default"]])
+        if profile["stack"]:
+            say(f"== {report.BACKENDS[name]}: whole stack (gunicorn, {stack.WORKERS} workers)")
+            env = child_env(bench, large)
+            result["stack"] = stack.measure(env, credentials, profile["stack"])
+            result["stack_keys"] = large
         return result
     finally:
         bench.close()
 
 
-def merge(passes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pool the rounds of every pass at one key count (the counts come from the first)."""
-    samples = {
-        name: [t for p in passes for t in p["samples"][name]] for name in passes[0]["samples"]
-    }
-    endpoints = inprocess.summarize(samples, passes[0]["counts"])
-    return {"endpoints": endpoints, "refusals": passes[0]["refusals"]}
-
-
-def scale(runs: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
-    """(c)'s added cost at the largest key count over the smallest, per pass; the median.
-
-    Both key counts ran in the same process and the same rounds, so the machine's drift
-    and the process's own speed are common to both.
-    """
-    small, large = min(runs), max(runs)
-    ratios = []
-    for at_small, at_large in zip(runs[small], runs[large], strict=True):
-        cost = [
-            inprocess.summarize(r["samples"], r["counts"])["apikey"]["added_us"]
-            for r in (at_small, at_large)
-        ]
-        ratios.append(cost[1] / cost[0])
-    return {"small": small, "large": large, "ratio": statistics.median(ratios), "passes": ratios}
-
-
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    started = time.monotonic()
-    meta = report.machine()
-    meta["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    meta["command"] = " ".join(["python -m benchmarks.run", *argv])  # what `make bench` runs
-    if "postgres" in args.backends:
-        database, cache = urlsplit(os.environ["DATABASE_URL"]), urlsplit(os.environ["REDIS_URL"])
-        meta["services"] = (
-            f" with `DATABASE_URL` (PostgreSQL at {database.hostname}:{database.port or 5432})"
-            f" and `REDIS_URL` (Redis at {cache.hostname}:{cache.port or 6379}{cache.path}) set"
+def latest_run(argv: list[str], profile: dict, results: dict, minutes: float, load: list) -> str:
+    """docs/performance.md's "Latest run": when, where, how, with what."""
+    cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024**2
+    services = ""
+    if "postgres" in results:
+        db, cache = urlsplit(os.environ["DATABASE_URL"]), urlsplit(os.environ["REDIS_URL"])
+        services = (
+            f" with `DATABASE_URL` (PostgreSQL at {db.hostname}:{db.port or 5432}) and"
+            f" `REDIS_URL` (Redis at {cache.hostname}:{cache.port or 6379}{cache.path}) set"
         )
-    meta["load_before"] = os.getloadavg()
-    results = {name: run_backend(name, args) for name in args.backends}
-    meta["load_after"] = os.getloadavg()
-    meta["minutes"] = (time.monotonic() - started) / 60
-    meta["config"] = args.profile
-    document = report.document(meta, results)
-    print(report.console_targets(results))
-    if args.output != "-":
-        Path(args.output).write_text(document)
-        print(f"written to {args.output}")
+    installed = {d.metadata["Name"].lower(): d.version for d in metadata.distributions()}
+    packages = ("Django", "djangorestframework", "djangorestframework-api-key", "psycopg",
+                "redis", "hiredis", "gunicorn")  # fmt: skip
+    inprocess, whole = profile["inprocess"], profile["stack"]
+    lines = {
+        "Date": f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}; the run took {minutes:.1f} minutes.",
+        "Command": f"`{' '.join(['python -m benchmarks.run', *argv])}` (`make bench`){services}.",
+        "Machine": f"{cpu[1] if cpu else platform.machine()}, {os.cpu_count()} logical CPUs,"
+        f" {memory:.0f} GiB, {platform.system()} {platform.release()}.",
+        "Load": f"shared with other work while measuring (load average {load[0]:.2f} before,"
+        f" {load[1]:.2f} after): single figures move by 10-20% between runs, ratios less.",
+        "Software": f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
+        + "".join(f"{k} {v}; " for r in results.values() for k, v in r["versions"].items())
+        + ", ".join(f"{p} {installed.get(p.lower(), 'not installed')}" for p in packages)
+        + ".",
+        "Rounds": f"in process, {inprocess['rounds'] * profile['passes']} rounds of"
+        f" {inprocess['batch']} requests per endpoint and key count (in {profile['passes']}"
+        f" processes, both key counts in each) after {inprocess['warmup']} warm-up requests; "
+        + (
+            f"whole stack, {whole['rounds']} rounds of {whole['requests']} requests per"
+            f" endpoint from {whole['concurrency']} client threads."
+            if whole
+            else "no whole-stack run."
+        ),
+    }
+    return "\n".join(f"- **{label}**: {text}" for label, text in lines.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="fewer rounds and keys; prints only")
+    mode.add_argument("--smoke", action="store_true", help="a few keys and rounds; prints only")
+    parser.add_argument("--no-stack", action="store_true", help="skip the gunicorn run")
+    args = parser.parse_args()
+    profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    if args.no_stack:
+        profile = {**profile, "stack": None}
+    backends = ["sqlite"]
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        backends.append("postgres")
+    say = (lambda *_: None) if args.smoke else functools.partial(print, flush=True)
+    started, load = time.monotonic(), [os.getloadavg()[0]]
+    results = {name: run_backend(name, profile, say) for name in backends}
+    load.append(os.getloadavg()[0])
+    minutes = (time.monotonic() - started) / 60
+    # Every run renders the page's blocks, so that the rendering cannot rot either.
+    blocks = report.blocks(results)
+    blocks["run"] = latest_run(sys.argv[1:], profile, results, minutes, load)
+    say(blocks["results"])
+    targets = report.targets(results)
+    for target in targets:
+        if target.counted or not args.smoke:
+            print(f"{target.verdict:>12}  {target.target}: {target.measured}")
+    if not (args.quick or args.smoke):
+        report.write(ROOT / "docs" / "performance.md", blocks)
+        print("written to docs/performance.md")
+    missed = [t for t in targets if t.counted and t.verdict != "met"]
+    if missed:
+        raise SystemExit(f"{len(missed)} count target(s) missed")
+    if args.smoke:
+        print(f"bench smoke run passed in {minutes * 60:.0f} s ({', '.join(backends)})")
 
 
 if __name__ == "__main__":

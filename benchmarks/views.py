@@ -1,10 +1,6 @@
-"""The bench's Django side: one view behind each authentication compared, the floor, the URLs,
-and the routing of a request to either key count's database.
-
-Every endpoint is the same DRF view returning the same small JSON body; only its
-authentication, permission and throttle classes differ, so the difference in cost between
-an endpoint and `none` is what that authentication adds.
-"""
+"""The bench's Django side: the same small DRF view behind each authentication compared (so
+an endpoint's cost over `none`'s is what its authentication adds), the floor, the URLs, and
+the routing of a request to either key count's database."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import json
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
@@ -20,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from psycopg.sql import quote
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -37,30 +33,33 @@ from organizations.models import Membership, Organization, User
 # The floor: `apikeys.lookup`'s statement (the key, its organization, its creator and the
 # creator's membership role) written by hand. Its columns come from the models, as the
 # lookup's do (the organization's and the user's ids are the key's foreign keys, and the
-# user's password hash stays behind); `check_floor` compares the two at start-up.
-_KEY = [f for f in APIKey._meta.concrete_fields]
+# user's password hash stays behind), named as the lookup names them; `check_floor`
+# compares the two at start-up.
 _ORG = [f for f in Organization._meta.concrete_fields if not f.primary_key]
 _USER = [f for f in User._meta.concrete_fields if not f.primary_key and f.name != "password"]
-_SELECTED = [("k", f) for f in _KEY] + [("o", f) for f in _ORG] + [("u", f) for f in _USER]
-AT = {f"{table}.{f.attname}": n for n, (table, f) in enumerate(_SELECTED)}
+_SELECTED = [("k", "", f) for f in APIKey._meta.concrete_fields]
+_SELECTED += [("o", "organization__", f) for f in _ORG] + [("u", "created_by__", f) for f in _USER]
+AT = {f"{path}{f.attname}": n for n, (_, path, f) in enumerate(_SELECTED)}
+_USER_AT = [AT["created_by_id"], *(AT[f"created_by__{f.attname}"] for f in _USER)]
+_USER_ATTNAMES = [User._meta.pk.attname, *(f.attname for f in _USER)]
 
 
 def _column(model: Any, name: str | None = None) -> str:
-    """A column's quoted name (both databases take double quotes); the primary key's by default."""
+    """A quoted column name (both databases take double quotes); the primary key's by default."""
     return f'"{(model._meta.get_field(name) if name else model._meta.pk).column}"'
 
 
-_SELECT = ", ".join(f'{table}."{f.column}"' for table, f in _SELECTED)
+_ORG_ID, _CREATOR_ID = _column(APIKey, "organization"), _column(APIKey, "created_by")
+_SELECT = ", ".join(f'{t}."{f.column}" AS "{path}{f.attname}"' for t, path, f in _SELECTED)
 FLOOR_SQL = f"""
 SELECT {_SELECT}, m.{_column(Membership, "role")}
 FROM "{APIKey._meta.db_table}" k
-JOIN "{Organization._meta.db_table}" o ON o.{_column(Organization)} = k.{_column(APIKey, "organization")}
-JOIN "{User._meta.db_table}" u ON u.{_column(User)} = k.{_column(APIKey, "created_by")}
-LEFT JOIN "{Membership._meta.db_table}" m
-  ON m.{_column(Membership, "user")} = k.{_column(APIKey, "created_by")}
- AND m.{_column(Membership, "organization")} = k.{_column(APIKey, "organization")}
+JOIN "{Organization._meta.db_table}" o ON o.{_column(Organization)} = k.{_ORG_ID}
+JOIN "{User._meta.db_table}" u ON u.{_column(User)} = k.{_CREATOR_ID}
+LEFT JOIN "{Membership._meta.db_table}" m ON m.{_column(Membership, "user")} = k.{_CREATOR_ID}
+ AND m.{_column(Membership, "organization")} = k.{_ORG_ID}
 WHERE k.{_column(APIKey, "prefix")} = %s
-"""  # noqa: E501
+"""
 
 
 def check_floor(alias: str) -> None:
@@ -79,15 +78,6 @@ def check_floor(alias: str) -> None:
         raise SystemExit(f"the floor selects {selected[1]}, apikeys.lookup {selected[0]}")
 
 
-@dataclass(slots=True)
-class FloorKey:
-    """What the floor authenticates as: the key's row, its scopes and the role."""
-
-    row: tuple[Any, ...]
-    scopes: list[str]
-    role: str
-
-
 class FloorAuthentication(BaseAuthentication):
     """Reference lower bound: one hand-written SQL statement, HMAC, user built from the row.
 
@@ -97,7 +87,7 @@ class FloorAuthentication(BaseAuthentication):
     as (c)'s lookup does (`CONN_HEALTH_CHECKS`' `SELECT 1` is not part of a floor).
     """
 
-    def authenticate(self, request: Request) -> tuple[User, FloorKey] | None:
+    def authenticate(self, request: Request) -> tuple[User, tuple[Any, ...]] | None:
         scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
@@ -107,27 +97,23 @@ class FloorAuthentication(BaseAuthentication):
         database = connections[router.db_for_read(APIKey)]  # as (c)'s lookup picks it
         row = lookup.read_checking_connection(database, lambda: self.fetch(database, parsed))
         if row is None or not keys.verify(
-            raw, row[AT["k.hashed_key"]], row[AT["k.hash_version"]], conf.pepper()
+            raw, row[AT["hashed_key"]], row[AT["hash_version"]], conf.pepper()
         ):
             raise exceptions.AuthenticationFailed("Invalid API key")
-        expires_at, role = row[AT["k.expires_at"]], row[-1]
+        expires_at, role = row[AT["expires_at"]], row[-1]
         if isinstance(expires_at, str):  # SQLite hands back text
             expires_at = parse_datetime(expires_at)
         if (
-            row[AT["k.status"]] != "active"
+            row[AT["status"]] != "active"
             or (expires_at is not None and expires_at <= timezone.now())
-            or not row[AT["u.is_active"]]
-            or (role is None and not row[AT["u.is_staff"]])
+            or not row[AT["created_by__is_active"]]
+            or (role is None and not row[AT["created_by__is_staff"]])
         ):
             raise exceptions.AuthenticationFailed("Invalid API key")
-        user = User.from_db(
-            database.alias,
-            [User._meta.pk.attname, *(f.attname for f in _USER)],
-            [row[AT["k.created_by_id"]], *(row[AT[f"u.{f.attname}"]] for f in _USER)],
-        )
-        scopes = row[AT["k.scopes"]]
+        user = User.from_db(database.alias, _USER_ATTNAMES, [row[n] for n in _USER_AT])
+        scopes = row[AT["scopes"]]
         scopes = json.loads(scopes) if isinstance(scopes, str) else scopes
-        return user, FloorKey(row, scopes, role or "admin")
+        return user, (row, scopes, role or "admin")
 
     def fetch(self, database: Any, parsed: Any) -> tuple[Any, ...] | None:
         with database.cursor() as cursor:
@@ -137,7 +123,7 @@ class FloorAuthentication(BaseAuthentication):
 
 class PreparedFloorAuthentication(FloorAuthentication):
     """The floor with its statement prepared on the server once per connection (PostgreSQL),
-    as `APIKeyAuthentication` prepares its lookup there: like for like."""
+    as the product's lookup is there: like for like."""
 
     _prepared: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -146,7 +132,9 @@ class PreparedFloorAuthentication(FloorAuthentication):
             if database.connection not in self._prepared:
                 cursor.execute("PREPARE bench_floor AS " + FLOOR_SQL.replace("%s", "$1"))
                 self._prepared.add(database.connection)
-            cursor.execute("EXECUTE bench_floor(%s)", [parsed.prefix])
+            # The prefix inlined, as a client-side-binding cursor sends it: with server-side
+            # binding PostgreSQL takes no parameter in an EXECUTE.
+            cursor.execute(f"EXECUTE bench_floor({quote(parsed.prefix)})")
             return cursor.fetchone()
 
 
@@ -191,8 +179,10 @@ DATABASE_HEADER = "HTTP_X_BENCH_DATABASE"
 _current = threading.local()
 
 
-class DatabaseMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+class DatabaseRouting:
+    """The middleware that picks a request's database, and the router that applies it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse] | None = None):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -202,8 +192,6 @@ class DatabaseMiddleware:
         finally:
             _current.alias = "default"
 
-
-class DatabaseRouter:
     def db_for_read(self, model: Any, **hints: Any) -> str:
         return getattr(_current, "alias", "default")
 

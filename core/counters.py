@@ -8,20 +8,19 @@ processes together accept exactly the limit:
 - Redis: one server-side script moves every window of a request (`INCR` + `EXPIRE NX`), in
   one round trip; `PendingHits` even sends it before the key's database lookup and reads
   the reply after it, so the two round trips overlap;
-- the local-memory cache (`LocMemCache` below, the default without Redis): every window
-  under the cache's one lock, in one call;
-- any other Django cache: one atomic `incr` per window (`add` for a window's first hit).
+- any other Django cache (the local-memory cache, the default without Redis): one atomic
+  `incr` per window (`add` for a window's first hit). A one-call in-process twin of the
+  Redis script saved about 4 % of what key authentication adds, less than the 5 % a
+  trick must save to reach into a cache's private state (docs/performance.md).
 
 `throttling.py` decides what to count and when to refuse; this module only counts.
 """
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 from django.core.cache import caches
-from django.core.cache.backends import locmem
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import NoScriptError
@@ -41,8 +40,6 @@ def count_hits(counters: Counters, cache: BaseCache | None = None) -> list[int]:
     cache = caches["default"] if cache is None else cache
     if isinstance(cache, RedisCache):
         return _count_hits_redis(cache, counters)
-    if isinstance(cache, LocMemCache):
-        return cache.count_windows(counters)
     return [_hit(cache, key, ttl) for key, ttl in counters]
 
 
@@ -58,35 +55,6 @@ def _hit(cache: BaseCache, key: str, ttl: int) -> int:
         if cache.add(key, 1, ttl):
             return 1
     return 1  # a backend that can neither add nor incr (DummyCache): nothing to count on
-
-
-class LocMemCache(locmem.LocMemCache):
-    """Django's local-memory cache, which can also count several windows in one call.
-
-    `count_windows` is the in-process twin of the Redis script. Django's cache API would
-    take one `incr` per window, each validating its key, taking the lock, and unpickling and
-    pickling the count; here every window moves under one hold of the cache's lock, so no
-    thread sees half a request counted. Everything else is Django's `LocMemCache`: values
-    stay pickled where `get`, `clear` and expiry find them. Like the cache itself, the
-    counts are per process.
-    """
-
-    def count_windows(self, counters: Counters) -> list[int]:
-        # Keys are built from scopes, digests and numbers: `make_key` without the
-        # memcached-style validation is enough (as on Redis).
-        keys = [self.make_key(key) for key, _ in counters]
-        counts = []
-        with self._lock:
-            for key, (_, ttl) in zip(keys, counters, strict=True):
-                if self._has_expired(key):
-                    count = 1
-                    self._set(key, pickle.dumps(count, self.pickle_protocol), ttl)
-                else:
-                    count = pickle.loads(self._cache[key]) + 1  # noqa: S301 (our own ints)
-                    self._cache[key] = pickle.dumps(count, self.pickle_protocol)
-                    self._cache.move_to_end(key, last=False)
-                counts.append(count)
-        return counts
 
 
 # INCR every window's counter and give a new counter its TTL (EXPIRE NX: only when it has

@@ -106,8 +106,8 @@ if REDIS_URL:
         }
     }
 else:
-    # Django's local-memory cache (per process), plus one-call rate-limit window counting.
-    CACHES = {"default": {"BACKEND": "core.counters.LocMemCache"}}
+    # Django's local-memory cache: per process, so rate limits count per worker.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
