@@ -121,7 +121,9 @@ def _targets(name: str, backend: dict[str, Any]) -> list[Target]:
     limit = 0.6 if name == "sqlite" else 0.8
     floor, tag = ("floor-prepared", "(f)") if name == "postgres" else ("floor", "(e)")
     # Redis: both windows in one script, one round trip. In process there is no round trip
-    # to save: one atomic `incr` per window (a one-call twin did not pay, docs/performance.md).
+    # to save: one atomic `incr` per window (a one-call twin did not pay, docs/performance.md),
+    # plus an `add` when a window starts, which a long pass crosses now and then: hence the
+    # average is compared at the precision shown.
     windows, unit = (
         (1, " round trips")
         if name == "postgres"
@@ -140,7 +142,7 @@ def _targets(name: str, backend: dict[str, Any]) -> list[Target]:
           of_apikey("queries", "writes"), lambda v: v == 1, " (queries + writes)", counted=True)
     check("both rate-limit windows in one round trip" if windows == 1
           else "rate-limit windows: one in-process call each, no round trip",
-          of_apikey("cache_calls"), lambda v: v == windows, unit, counted=True)
+          of_apikey("cache_calls"), lambda v: round(v, 1) == windows, unit, counted=True)
     check("malformed or bad-checksum key: no query, no cache call",
           lambda m: sum(c["queries"] + c["cache_calls"] for c in m["refusals"].values()),
           lambda v: v == 0, " (queries + cache calls)", counted=True)

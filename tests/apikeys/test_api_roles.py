@@ -4,8 +4,9 @@ Callers: the organization's owner, admin and member (sessions); staff with the k
 permissions and staff with none ("bare staff"), neither a member; and keys, all created by
 the owner (so acting as the owner) unless said: one holding `api_keys:manage` (and the
 default `records:read`), one holding `members:manage`, one holding `audit:read`, one holding
-only `records:read`, one minted by the managing key itself, and a key granted every manager
-scope by an admin who was then demoted to member.
+only `records:read`, one minted by the managing key itself, a key granted every manager
+scope by an admin who was then demoted to member, and one whose creator was removed from
+the organization (revoked with the membership: 401 everywhere).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CALLERS = (
     "audit key",
     "plain key",
     "demoted key",
+    "removed key",
 )
 MANAGE = ["api_keys:manage", "records:read"]
 
@@ -67,6 +69,13 @@ def client_for(key_client, org, owner):
                 organization=org, actor=owner, acting_key=None, user=former, role=Role.MEMBER
             )
             return client
+        if caller == "removed key":
+            leaver = MembershipFactory(
+                organization=org, role=Role.ADMIN, user=UserFactory(email="leaver@example.com")
+            ).user
+            client = key_client(scopes=["api_keys:manage", "members:manage"], actor=leaver)
+            org_services.member_remove(organization=org, actor=owner, acting_key=None, user=leaver)
+            return client
         client = APIClient()
         user = "bare_staff" if caller == "bare staff" else caller
         client.force_login(request.getfixturevalue(user))
@@ -96,8 +105,9 @@ def world(org, owner, admin, member, staff, make_key):
 
 
 def _row(method, url, body, statuses: str):
-    """`statuses`: one HTTP status per caller, in the order of CALLERS."""
-    codes = [int(code) for code in statuses.split()]
+    """`statuses`: one HTTP status per caller, in the order of CALLERS, but the removed
+    creator's key, which every endpoint refuses with 401."""
+    codes = [int(code) for code in statuses.split()] + [401]
     return method, url, body, dict(zip(CALLERS, codes, strict=True))
 
 
@@ -111,7 +121,7 @@ KEY_READS = "200 200 200 200 200 200 200 403 403 403 403"
 
 # (method, url, body, expected status per caller)
 ENDPOINTS = {
-    "me": _row("get", "/api/auth/me/", None, " ".join(["200"] * len(CALLERS))),
+    "me": _row("get", "/api/auth/me/", None, " ".join(["200"] * (len(CALLERS) - 1))),
     "list organizations": _row("get", "/api/organizations/", None, READ_ORG),
     "read organization": _row("get", "/api/organizations/{org}/", None, READ_ORG),
     "list members": _row("get", "/api/organizations/{org}/members/", None, READ_ORG),

@@ -5,7 +5,10 @@ from rest_framework.test import APIClient
 
 from apikeys.authentication import CONFLICTING_KEYS, INVALID_KEY, KEY_IN_URL
 from apikeys.models import APIKey
+from core.api.parsers import JSON_TOO_DEEP
+from core.middleware import LENGTH_REQUIRED
 from core.models import AuditEvent
+from tests.helpers import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +138,30 @@ def test_a_json_body_that_is_not_an_object_is_a_400(key_client):
 def test_unknown_methods_are_json_405s(key_client):
     response = key_client().put(ME, {}, format="json")
     assert_clear_4xx(response, 405)
+
+
+def test_json_nested_a_thousand_deep_is_a_400_and_creates_nothing(owner, org):
+    body = "[" * 1000 + "]" * 1000
+
+    response = signed_in(owner).generic(
+        "POST", "/api/api-keys/", body, content_type="application/json"
+    )
+
+    assert_clear_4xx(response, 400)
+    assert response.json()["detail"] == JSON_TOO_DEEP
+    assert not APIKey.objects.exists()
+
+
+def test_a_chunked_body_without_a_length_is_refused_with_411_not_read_as_empty(owner, org):
+    response = signed_in(owner).generic(
+        "POST",
+        "/api/api-keys/",
+        b'{"name": "Chunked", "organization_id": "%s"}' % str(org.pk).encode(),
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+    )
+
+    assert_clear_4xx(response, 411)
+    assert response.json()["detail"] == LENGTH_REQUIRED
+    assert not APIKey.objects.exists()
