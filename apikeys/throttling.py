@@ -18,21 +18,38 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.models import APIKey
 from core.counters import (
     WINDOWS,
+    CountersUnavailable,
     LocalHits,
     PendingHits,
     count_hits,
     start_hits,
+    warn_unavailable,
     window_counters,
 )
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
+
+
+RATE_LIMITS_UNAVAILABLE = "Rate limits cannot be checked right now; try again shortly."
+# Seconds a client is told to wait when rate limits fail closed.
+UNAVAILABLE_RETRY_AFTER = 30
+
+
+class RateLimitsUnavailable(APIException):
+    """503: the cache that counts requests did not answer and the policy is to fail closed."""
+
+    status_code = 503
+    default_detail = RATE_LIMITS_UNAVAILABLE
+    default_code = "rate_limits_unavailable"
+    wait = UNAVAILABLE_RETRY_AFTER  # DRF's exception handler turns it into Retry-After
 
 
 class WindowedRateThrottle(BaseThrottle):
@@ -67,7 +84,10 @@ class WindowedRateThrottle(BaseThrottle):
         limits = self.get_limits(request)
         if not any(limits):
             return True
-        now, counts = self.counted_hits(request, ident)
+        try:
+            now, counts = self.counted_hits(request, ident)
+        except CountersUnavailable as error:
+            return self.allow_uncounted(error)
         # A refused request waits until the end of the longest window it is over.
         wait = 0.0
         for seconds, limit, count in zip(self.windows, limits, counts, strict=True):
@@ -78,6 +98,18 @@ class WindowedRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return math.ceil(self._wait) if getattr(self, "_wait", 0) else None
+
+    def allow_uncounted(self, error: CountersUnavailable) -> bool:
+        """Decide a request the cache could not count, by `APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE`.
+
+        "open" (the default): let it through uncounted, since the key itself was checked
+        against the database and an outage of the counters must not stop every integration.
+        "closed": refuse it with a 503 and `Retry-After`.
+        """
+        if settings.APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE == "closed":
+            raise RateLimitsUnavailable
+        warn_unavailable(error, f"rate limits ({self.scope})")
+        return True
 
 
 class APIKeyRateThrottle(WindowedRateThrottle):
@@ -105,11 +137,16 @@ class APIKeyRateThrottle(WindowedRateThrottle):
         """
         now = cls.timer()
         counters = window_counters(cls.scope, counter_ident(digest), now, cls.windows)
-        return KeyCount(request, start_hits(counters, now))
+        try:
+            return KeyCount(request, start_hits(counters, now))
+        except CountersUnavailable as error:
+            return KeyCount(request, None, error)
 
     def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
         # Counted during authentication, for the same windows, when the view let it.
         early = getattr(request, KEY_COUNTS, None)
+        if isinstance(early, CountersUnavailable):
+            raise early
         return early if early is not None else super().counted_hits(request, ident)
 
 
@@ -118,19 +155,34 @@ KEY_COUNTS = "apikey_window_counts"
 
 
 class KeyCount:
-    """A key's window count started during authentication, finished after its lookup."""
+    """A key's window count started during authentication, finished after its lookup.
 
-    __slots__ = ("pending", "request")
+    If the cache failed, the failure waits on the request instead of the counts, for the
+    throttle to decide by its policy: authentication itself never fails for it.
+    """
 
-    def __init__(self, request: Request, pending: PendingHits | LocalHits) -> None:
-        self.request, self.pending = request, pending
+    __slots__ = ("error", "pending", "request")
+
+    def __init__(
+        self,
+        request: Request,
+        pending: PendingHits | LocalHits | None,
+        error: CountersUnavailable | None = None,
+    ) -> None:
+        self.request, self.pending, self.error = request, pending, error
 
     def finish(self, *, genuine: bool) -> None:
         """Keep a genuine key's counts on the request; leave nothing for an unknown key."""
-        if genuine:
-            setattr(self.request, KEY_COUNTS, (self.pending.now, self.pending.result()))
-        else:
-            self.pending.discard()
+        try:
+            if self.pending is None:
+                raise self.error or CountersUnavailable("not started")
+            if genuine:
+                setattr(self.request, KEY_COUNTS, (self.pending.now, self.pending.result()))
+            else:
+                self.pending.discard()
+        except CountersUnavailable as error:
+            if genuine:
+                setattr(self.request, KEY_COUNTS, error)
 
 
 def counter_ident(digest: str) -> str:

@@ -18,12 +18,38 @@ processes together accept exactly the limit:
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class CountersUnavailable(Exception):
+    """The cache holding the counters did not answer (Redis down, stalled or refusing)."""
+
+
+# A cache outage would otherwise log once per request: one warning per minute and process.
+_WARN_EVERY = 60.0
+_warned_at = [0.0]
+_warn_lock = threading.Lock()
+
+
+def warn_unavailable(error: BaseException, what: str) -> None:
+    """Log that counting was skipped because the cache failed, at most once a minute."""
+    now = time.monotonic()
+    with _warn_lock:
+        if now - _warned_at[0] < _WARN_EVERY:
+            return
+        _warned_at[0] = now
+    logger.warning("%s: the cache did not answer (%s); counting skipped", what, error)
+
 
 Counters = list[tuple[str, int]]  # (cache key, TTL in seconds) per window
 
@@ -38,9 +64,12 @@ def window_counters(scope: str, ident: str, now: float, seconds: tuple[int, ...]
 def count_hits(counters: Counters, cache: BaseCache | None = None) -> list[int]:
     """Add one hit to each counter and return the new counts (default cache unless given)."""
     cache = caches["default"] if cache is None else cache
-    if isinstance(cache, RedisCache):
-        return _count_hits_redis(cache, counters)
-    return [_hit(cache, key, ttl) for key, ttl in counters]
+    try:
+        if isinstance(cache, RedisCache):
+            return _count_hits_redis(cache, counters)
+        return [_hit(cache, key, ttl) for key, ttl in counters]
+    except (RedisError, OSError) as error:
+        raise CountersUnavailable(str(error)) from error
 
 
 def _hit(cache: BaseCache, key: str, ttl: int) -> int:
@@ -96,7 +125,10 @@ def start_hits(counters: Counters, now: float) -> PendingHits | LocalHits:
     """Start counting in the default cache: on Redis the counters go out now."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        return PendingHits(cache, counters, now)
+        try:
+            return PendingHits(cache, counters, now)
+        except (RedisError, OSError) as error:
+            raise CountersUnavailable(str(error)) from error
     return LocalHits(cache, counters, now)
 
 
@@ -128,7 +160,10 @@ class PendingHits:
             reply = self._connection.read_response()
         except NoScriptError:
             self._release()
-            return _count_hits_redis(self._cache, self._counters)
+            return count_hits(self._counters, self._cache)
+        except (RedisError, OSError) as error:
+            self._release(broken=True)
+            raise CountersUnavailable(str(error)) from error
         except BaseException:
             self._release(broken=True)
             raise
@@ -140,7 +175,10 @@ class PendingHits:
         try:
             self.result()
         finally:
-            self._cache.delete_many([key for key, _ in self._counters])
+            try:
+                self._cache.delete_many([key for key, _ in self._counters])
+            except (RedisError, OSError) as error:
+                raise CountersUnavailable(str(error)) from error
 
     def _release(self, *, broken: bool = False) -> None:
         if broken:

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 LENGTH_REQUIRED = (
-    "Send the request body with a Content-Length header: chunked request bodies are not "
-    "accepted."
+    "Send the request body with a Content-Length header: chunked request bodies are not accepted."
 )
 
 

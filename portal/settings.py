@@ -112,6 +112,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="keyportal"),
+            # A stalled or unreachable Redis must cost a request a quarter of a second,
+            # not redis-py's default of waiting forever (what happens then: below).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=0.25),
+            },
         }
     }
 else:
@@ -266,6 +272,13 @@ APIKEYS_SCOPES = {
         "description": "Register and remove webhook endpoints.",
     },
 }
+# When the cache that counts requests fails: "open" lets requests through uncounted (keys
+# are still checked against the database; one warning per minute), "closed" answers 503.
+APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE = env.str(
+    "APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE", default="open"
+).lower()
+if APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE not in ("open", "closed"):
+    raise ImproperlyConfigured("APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE must be 'open' or 'closed'.")
 APIKEYS_DEFAULT_SCOPES = env.list("APIKEYS_DEFAULT_SCOPES", default=["records:read"])
 
 LOGGING = {

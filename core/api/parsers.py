@@ -17,9 +17,7 @@ class JSONParser(parsers.JSONParser):
     through as a 500, and a stranger could fill error reports with one small request.
     """
 
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: Any = None
-    ) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:

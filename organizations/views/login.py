@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
-from core.counters import count_hits, window_counters
+from core.counters import CountersUnavailable, count_hits, warn_unavailable, window_counters
 
 TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} minute(s) and try again."
 
@@ -33,7 +33,13 @@ class ThrottledLoginView(auth_views.LoginView):
         counters = window_counters("login-ip", request.META.get("REMOTE_ADDR", ""), now, (window,))
         if email:
             counters += window_counters("login-email", email, now, (window,))
-        if max(count_hits(counters)) > settings.LOGIN_RATE_LIMIT:
+        try:
+            counts = count_hits(counters)
+        except CountersUnavailable as error:
+            # Sign-in must keep working through a cache outage: the password still decides.
+            warn_unavailable(error, "sign-in throttling")
+            counts = [0]
+        if max(counts) > settings.LOGIN_RATE_LIMIT:
             seconds_left = window - now % window
             form = self.get_form()
             minutes = max(1, round(seconds_left / 60))
