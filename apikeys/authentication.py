@@ -26,6 +26,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -96,6 +97,7 @@ class APIKeyAuthentication(BaseAuthentication):
     www_authenticate_realm = "api"
     keyword = "Bearer"
 
+    @sensitive_variables()
     def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
         if self.url_carries_key(request):
             raise exceptions.ParseError(KEY_IN_URL)
@@ -106,6 +108,7 @@ class APIKeyAuthentication(BaseAuthentication):
             raise exceptions.ParseError(CONFLICTING_KEYS)
         return self.authenticate_key(raw_keys.pop(), request)
 
+    @sensitive_variables()
     def get_raw_keys(self, request: Request) -> set[str]:
         """Return the distinct key values the request carries in the configured headers."""
         found: set[str] = set()
@@ -122,6 +125,7 @@ class APIKeyAuthentication(BaseAuthentication):
             found.add(value.strip())
         return found
 
+    @sensitive_variables()
     def url_carries_key(self, request: Request) -> bool:
         """True when any query value is a well-formed key: refused, since URLs get logged."""
         if not request.META.get("QUERY_STRING"):
@@ -133,6 +137,7 @@ class APIKeyAuthentication(BaseAuthentication):
             for value in values
         )
 
+    @sensitive_variables()
     def authenticate_key(self, raw: str, request: Request | None = None) -> tuple[User, APIKey]:
         """Authenticate one key; with `request`, its rate counting overlaps the lookup."""
         parsed = keys.parse(raw, conf.brand())
@@ -174,6 +179,7 @@ class APIKeyAuthentication(BaseAuthentication):
                 return start(request, digest)
         return None
 
+    @sensitive_variables()
     def _check(self, raw: str, digest: str, prefix: str, pepper: bytes) -> tuple[User, APIKey]:
         found = api_key_for_authentication(prefix)
         if found is None or not keys.verify_digest(

@@ -28,6 +28,8 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.views.decorators.debug import sensitive_variables
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_BYTES = 32
 BODY_LENGTH = 43  # ceil(256 / log2(62))
@@ -70,6 +72,7 @@ def checksum(text: str) -> str:
     return base62(zlib.crc32(text.encode("ascii")), CHECKSUM_LENGTH)
 
 
+@sensitive_variables()
 def generate(brand: str, mode: str) -> tuple[str, str]:
     """Return a new `(key, display_prefix)` pair."""
     if not _BRAND_RE.match(brand):

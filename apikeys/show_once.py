@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, TypedDict
 
+from django.views.decorators.debug import sensitive_variables
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -43,6 +45,7 @@ class Stash(TypedDict):
     at: float
 
 
+@sensitive_variables()
 def stash(request: HttpRequest, key: APIKey, raw: str) -> None:
     """Keep `raw` for the next show-once page view of `key`."""
     request.session[SESSION_KEY] = Stash(
@@ -50,6 +53,7 @@ def stash(request: HttpRequest, key: APIKey, raw: str) -> None:
     )
 
 
+@sensitive_variables()
 def take(
     request: HttpRequest, *, key_id: object = None, organization_id: object = None
 ) -> Stash | None:

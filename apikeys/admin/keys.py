@@ -25,6 +25,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
+from django.views.decorators.debug import sensitive_variables
 
 from apikeys import services, show_once
 from apikeys.admin.filters import EffectiveStatusFilter, status_badge
@@ -172,6 +173,7 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
         }
         return self.render_change_form(request, context, add=True, form_url=form_url)
 
+    @sensitive_variables()
     def _create(self, request: HttpRequest, form: APIKeyAdminCreateForm) -> HttpResponse | None:
         data = form.cleaned_data
         try:
@@ -196,6 +198,7 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
             reverse("admin:apikeys_apikey_created", kwargs={"key_id": key.pk})
         )
 
+    @sensitive_variables()
     def created_view(self, request: HttpRequest, key_id: UUID) -> HttpResponse:
         """Show a new key's plaintext once; every later visit says it is gone."""
         if not self.has_add_permission(request):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.views.decorators.debug import sensitive_variables
+
 from apikeys import conf, keys
 from apikeys.models import APIKey, EffectiveStatus, KeyAction, KeyStatus
 from apikeys.services.bounds import check_acts_on
@@ -61,6 +63,7 @@ def lock_organization(organization_id: object) -> None:
     Organization.objects.select_for_update().only("id").get(pk=organization_id)
 
 
+@sensitive_variables()
 def new_key_material(mode: str) -> tuple[str, str, str]:
     brand = conf.brand()
     for _ in range(5):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apikeys import keys
 from apikeys.models import APIKey, Mode
@@ -29,6 +30,7 @@ from organizations.permissions import role_in, scopes_allowed
 
 
 @transaction.atomic
+@sensitive_variables()
 def api_key_create(
     *,
     organization: Organization,

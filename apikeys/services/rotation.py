@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apikeys import keys
 from apikeys.models import APIKey, EffectiveStatus, KeyAction, KeyStatus
@@ -30,6 +31,7 @@ from organizations.models import User
 
 
 @transaction.atomic
+@sensitive_variables()
 def api_key_rotate(
     *,
     key: APIKey,

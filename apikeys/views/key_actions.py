@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apikeys import services, show_once
@@ -118,6 +119,7 @@ def api_key_rename(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@sensitive_variables()
 def api_key_rotate(
     request: HttpRequest, organization_id: uuid.UUID, key_id: uuid.UUID
 ) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from apikeys import services, show_once
@@ -65,6 +66,7 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@sensitive_variables()
 def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
     """Create a key, then redirect to the page that shows its plaintext once."""
     access = organization_access(request, organization_id)
@@ -95,6 +97,7 @@ def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResp
 
 @never_cache
 @login_required
+@sensitive_variables()
 def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
     """Show a new key's plaintext exactly once (`Cache-Control: no-store`)."""
     access = organization_access(request, organization_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -79,6 +80,7 @@ def filter_keys(queryset: QuerySet[APIKey], params: dict[str, Any]) -> QuerySet[
     return queryset.order_by("-created_at", "-id")
 
 
+@sensitive_variables()
 def secret_response(key: APIKey, raw: str) -> Response:
     """Answer 201 with a new key's plaintext, and keep the answer out of every cache."""
     response = Response({**APIKeySerializer(key).data, "key": raw}, status=201)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.db.models import QuerySet
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -116,6 +117,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(filter_keys(self.get_queryset(), params))
         return self.get_paginated_response(APIKeySerializer(page, many=True).data)
 
+    @sensitive_variables()
     def create(self, request: Request) -> Response:
         serializer = APIKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -206,6 +208,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         parameters=[docs.NO_STORE_HEADER],
     )
     @action(detail=True, methods=["post"])
+    @sensitive_variables()
     def rotate(self, request: Request, pk: UUID) -> Response:
         key = self.get_object()
         serializer = APIKeyRotateSerializer(data=request.data)

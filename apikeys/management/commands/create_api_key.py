@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apikeys import services
 from apikeys.management.cli import command_context, organization_by_id, user_by_email
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--expires-in-days", type=int, help="Days until the key expires.")
 
+    @sensitive_variables()
     def handle(self, *args: Any, **options: Any) -> None:
         organization = organization_by_id(options["organization"])
         user = user_by_email(options["user"])
