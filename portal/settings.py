@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apikeys.middleware.RequestIDMiddleware",
+    "apikeys.middleware.CredentialedResponsesMiddleware",
     "core.middleware.RequireContentLengthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

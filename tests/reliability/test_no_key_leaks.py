@@ -109,3 +109,15 @@ def test_a_whole_key_life_leaks_the_key_nowhere(captured_logs, owner, org, clien
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
             dump = str(cursor.fetchall())
             assert not any(s in dump for s in secrets), table
+
+
+@pytest.mark.parametrize("path", ["/api/auth/me/", "/api/api-keys/", "/api/organizations/"])
+def test_api_answers_are_never_stored_and_vary_on_every_credential(make_key, path):
+    _, raw = make_key(scopes=["api_keys:manage", "organization:read"])
+
+    response = APIClient().get(path, HTTP_X_API_KEY=raw)
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    vary = {header.strip().lower() for header in response["Vary"].split(",")}
+    assert {"authorization", "x-api-key", "api-key", "cookie"} <= vary
