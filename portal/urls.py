@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apikeys.urls import audit_patterns, key_patterns
 from core.api.routing import without_trailing_slash
 from organizations.urls import member_patterns, navigation_patterns
-from organizations.views.login import ThrottledLoginView
+from organizations.views.login import ThrottledLoginView, admin_login
 from portal import errors
 
 api_patterns = [
@@ -33,6 +33,8 @@ organization_pages = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="integrations", permanent=False)),
+    # Before the admin's own routes: its sign-in takes the same throttle as the pages'.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

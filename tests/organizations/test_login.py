@@ -58,3 +58,25 @@ def test_attempts_are_limited_per_ip_across_emails(client, owner, settings):
     assert sign_in(client, owner.email).status_code == 429
     # Another address is unaffected.
     assert sign_in(client, owner.email, ip="192.0.2.1").status_code == 302
+
+
+def test_the_admin_sign_in_takes_the_same_throttle(client, superuser, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    wrong = {"username": superuser.email, "password": "guess", "next": "/admin/"}
+    guesses = [client.post("/admin/login/", wrong).status_code for _ in range(3)]
+
+    right = client.post("/admin/login/", {**wrong, "password": PASSWORD})
+
+    assert guesses == [200, 200, 200]  # the admin's own "wrong password" page
+    assert right.status_code == 429  # even the right password waits out the window
+    assert right["Retry-After"]
+    assert "Too many sign-in attempts" in right.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_sign_in_still_signs_staff_in(client, superuser):
+    response = client.post(
+        "/admin/login/", {"username": superuser.email, "password": PASSWORD, "next": "/admin/"}
+    )
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
