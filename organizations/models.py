@@ -1,11 +1,22 @@
 """Users (email login), organizations and memberships with roles."""
 
+import unicodedata
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
+
+
+def normalize_login_email(email: str | None) -> str:
+    """The one spelling of a sign-in email: NFKC-normalized, trimmed and case-folded.
+
+    Look-alike spellings (fullwidth letters, compatibility characters, another case) then
+    name the same account everywhere: sign-in, uniqueness, invitations and the sign-in
+    limits, so a fullwidth `b` in an address cannot dodge the limits of the plain one.
+    """
+    return unicodedata.normalize("NFKC", email or "").strip().casefold()
 
 
 class UserManager(BaseUserManager["User"]):
@@ -16,7 +27,7 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra: object) -> "User":
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_login_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -32,8 +43,8 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        # Emails are stored lower-cased, so login is case-insensitive.
-        return self.get(email__iexact=username or "")
+        # Emails are stored normalized, so every look-alike spelling finds the same user.
+        return self.get(email=normalize_login_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -13,7 +13,7 @@ from django.db import transaction
 from core.audit import SYSTEM, AuditContext, record
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AuditAction
-from organizations.models import Membership, Organization, Role, User
+from organizations.models import Membership, Organization, Role, User, normalize_login_email
 from organizations.names import clean_display_name
 from organizations.permissions import (
     MEMBERS_MANAGE_SCOPE,
@@ -92,7 +92,7 @@ def member_add(
         owner_count=_owner_count(organization),
         through_key=acting_key is not None,
     )
-    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    user = User.objects.filter(email=normalize_login_email(email)).first()
     if user is None:
         raise InvalidInput(USER_NOT_FOUND, field="email")
     if Membership.objects.filter(organization=organization, user=user).exists():

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "apikeys.middleware.RequestIDMiddleware",
     "apikeys.middleware.CredentialedResponsesMiddleware",
     "core.middleware.RequireContentLengthMiddleware",
+    "core.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,7 +145,9 @@ LOGIN_REDIRECT_URL = "integrations"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling: attempts per window, counted per client IP and per email address.
+# Sign-in attempts per window: per email at one client address, and per client address.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=10)
+LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=50)
 LOGIN_RATE_WINDOW_SECONDS = env.int("LOGIN_RATE_WINDOW_SECONDS", default=300)
 
 # Server-side sessions: the show-once page reads a new key out of the session, so the

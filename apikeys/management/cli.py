@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from apikeys import conf, keys
 from apikeys.models import APIKey
 from core.audit import AuditContext
-from organizations.models import Organization, User
+from organizations.models import Organization, User, normalize_login_email
 
 ORGANIZATION_ID_INVALID = "{value!r} is not an organization id (a UUID)."
 ORGANIZATION_NOT_FOUND = "No organization has the id {value}."
@@ -36,7 +36,7 @@ def organization_by_id(value: str) -> Organization:
 
 def user_by_email(value: str) -> User:
     """Return the user with this email address (any case), or refuse."""
-    user = User.objects.filter(email__iexact=value.strip()).first()
+    user = User.objects.filter(email=normalize_login_email(value)).first()
     if user is None:
         raise CommandError(USER_NOT_FOUND.format(value=value[:254]))
     return user

@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
 from organizations.admin.secrets import HidesSecretFields
-from organizations.models import Membership, Role, User
+from organizations.models import Membership, Role, User, normalize_login_email
 
 EMAIL_TAKEN = "A user with this email address already exists."
 LAST_OWNER_OF = "{email} is the last owner of {organization}."
@@ -26,8 +26,8 @@ class UserCreationForm(AdminUserCreationForm):
 
     def clean_email(self) -> str:
         # The manager stores emails lower-cased and logins match case-insensitively.
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email = normalize_login_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
             raise forms.ValidationError(EMAIL_TAKEN)
         return email
 

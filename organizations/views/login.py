@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
 import time
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from core.counters import CountersUnavailable, count_hits, warn_unavailable, window_counters
+from organizations.models import normalize_login_email
 
 TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} minute(s) and try again."
 
@@ -23,25 +24,31 @@ def sign_in_throttled(request: HttpRequest) -> float | None:
     """Count a sign-in attempt; return the seconds left in the window when over the limit.
 
     Every way to sign in asks this (the pages, the admin), so one attempt counts the same
-    wherever it is made. Counting the email as well as the IP stops a botnet from guessing
-    one account's password from many addresses; counting the IP stops one address trying
-    many accounts.
+    wherever it is made. Attempts count per client IP (one address trying many accounts)
+    and per email *and* IP (one address guessing one account), never per email alone: a
+    stranger must not be able to lock a chosen person out from their own address. The email
+    is normalized as accounts are (`normalize_login_email`), so a look-alike spelling
+    counts against the same account.
     """
     window = settings.LOGIN_RATE_WINDOW_SECONDS
-    # Normalized to a cache-safe alphabet: the email is only a counter's name here.
-    email = re.sub(r"[^a-z0-9@._+-]", "_", request.POST.get("username", "").strip().lower())
-    email = email[:254]
+    ip = request.META.get("REMOTE_ADDR", "")
+    # Hashed: the counter's name must stay within the cache's key alphabet and length.
+    email = normalize_login_email(request.POST.get("username", ""))
+    email_and_ip = hashlib.sha256(f"{email}\n{ip}".encode()).hexdigest()[:32]
     now = time.time()
-    counters = window_counters("login-ip", request.META.get("REMOTE_ADDR", ""), now, (window,))
+    counters = window_counters("login-ip", ip, now, (window,))
     if email:
-        counters += window_counters("login-email", email, now, (window,))
+        counters += window_counters("login-email-ip", email_and_ip, now, (window,))
     try:
         counts = count_hits(counters)
     except CountersUnavailable as error:
         # Sign-in must keep working through a cache outage: the password still decides.
         warn_unavailable(error, "sign-in throttling")
         return None
-    if max(counts) > settings.LOGIN_RATE_LIMIT:
+    # The first counter is the IP's (a larger limit: offices share an address), the second,
+    # if any, the email at that IP's.
+    limits = (settings.LOGIN_RATE_LIMIT_PER_IP, settings.LOGIN_RATE_LIMIT)
+    if any(count > limit for count, limit in zip(counts, limits, strict=False)):
         return window - now % window
     return None
 

@@ -40,19 +40,41 @@ def test_sign_out_is_a_post(client, owner):
     assert response.status_code == 302 and "_auth_user_id" not in client.session
 
 
-def test_attempts_are_limited_per_email_across_ips(client, owner, settings):
+def test_attempts_are_limited_per_email_at_one_address(client, owner, settings):
     settings.LOGIN_RATE_LIMIT = 3
-    for n in range(3):
-        assert sign_in(client, owner.email, "wrong", ip=f"203.0.113.{n}").status_code == 200
-    response = sign_in(client, owner.email, PASSWORD, ip="203.0.113.99")
+    for _ in range(3):
+        assert sign_in(client, owner.email, "wrong", ip="203.0.113.9").status_code == 200
+    response = sign_in(client, owner.email, PASSWORD, ip="203.0.113.9")
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert TOO_MANY_ATTEMPTS.split(".")[0] in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
-def test_attempts_are_limited_per_ip_across_emails(client, owner, settings):
+def test_a_stranger_cannot_lock_a_chosen_person_out(client, owner, settings):
     settings.LOGIN_RATE_LIMIT = 3
+    for n in range(10):  # a stranger hammers the owner's account from elsewhere
+        sign_in(client, owner.email, "wrong", ip=f"203.0.113.{n}")
+    # The owner, from their own address, still signs in.
+    assert sign_in(client, owner.email, ip="198.51.100.77").status_code == 302
+
+
+def test_look_alike_spellings_of_an_email_share_its_limit(client, owner, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    look_alike = owner.email.replace("o", "\uff4f", 1).upper()  # fullwidth o, other case
+    for _ in range(3):
+        sign_in(client, look_alike, "wrong")
+    assert sign_in(client, owner.email).status_code == 429
+
+
+def test_a_look_alike_spelling_signs_in_to_the_same_account(client, owner):
+    response = sign_in(client, owner.email.replace("o", "\uff4f", 1).upper())
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(owner.pk)
+
+
+def test_attempts_are_limited_per_ip_across_emails(client, owner, settings):
+    settings.LOGIN_RATE_LIMIT_PER_IP = 3
     for n in range(3):
         sign_in(client, f"guess{n}@example.com", "wrong")
     assert sign_in(client, owner.email).status_code == 429

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.audit import AuditContext
 from core.errors import DomainError
 from organizations import services
-from organizations.models import User
+from organizations.models import User, normalize_login_email
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True, help="Email of an existing user.")
 
     def handle(self, *args, name, owner, **options):
-        user = User.objects.filter(email__iexact=owner.strip()).first()
+        user = User.objects.filter(email=normalize_login_email(owner)).first()
         if user is None:
             raise CommandError(f"No user with email {owner!r}.")
         try:
