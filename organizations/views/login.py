@@ -53,10 +53,25 @@ def sign_in_throttled(request: HttpRequest) -> float | None:
     return None
 
 
-def refuse_attempt(response: HttpResponse, form: Any, seconds_left: float) -> HttpResponse:
-    """Turn a sign-in page into the 429 that says how long to wait."""
-    minutes = max(1, round(seconds_left / 60))
-    form.add_error(None, TOO_MANY_ATTEMPTS.format(minutes=minutes))
+def refused_form(form_class: type[Any], request: HttpRequest, seconds_left: float) -> Any:
+    """A bound sign-in form whose only error says how long to wait.
+
+    Its `clean` refuses before the parent's would authenticate: once over a limit, the
+    password is never checked, so the throttle tells an attacker nothing.
+    """
+    refusal = TOO_MANY_ATTEMPTS.format(minutes=max(1, round(seconds_left / 60)))
+
+    class Refused(form_class):
+        def clean(self) -> dict[str, Any]:
+            raise forms.ValidationError(refusal)
+
+    form = Refused(request, data=request.POST)
+    form.is_valid()
+    return form
+
+
+def too_many_attempts(response: HttpResponse, seconds_left: float) -> HttpResponse:
+    """Make a rendered sign-in page the 429 that says how long to wait."""
     response.status_code = 429
     response["Retry-After"] = str(int(seconds_left) + 1)
     return response
@@ -72,19 +87,9 @@ class ThrottledLoginView(auth_views.LoginView):
         seconds_left = sign_in_throttled(request)
         if seconds_left is None:
             return super().post(request, *args, **kwargs)
-        form = self.get_form()
-        return refuse_attempt(
-            self.render_to_response(self.get_context_data(form=form)), form, seconds_left
-        )
-
-
-class _RefusedAdminSignIn(AdminAuthenticationForm):
-    """The admin's sign-in form, refusing without checking the password (it is throttled)."""
-
-    refusal = ""
-
-    def clean(self) -> dict[str, Any]:
-        raise forms.ValidationError(self.refusal)
+        form = refused_form(self.get_form_class(), request, seconds_left)
+        response = self.render_to_response(self.get_context_data(form=form))
+        return too_many_attempts(response, seconds_left)
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:
@@ -92,17 +97,13 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         seconds_left = sign_in_throttled(request)
         if seconds_left is not None:
-            form = _RefusedAdminSignIn(request, data=request.POST)
-            form.refusal = TOO_MANY_ATTEMPTS.format(minutes=max(1, round(seconds_left / 60)))
-            form.is_valid()  # runs only the refusing `clean`: the password is never checked
             context = {
                 **admin.site.each_context(request),
                 "title": "Log in",
-                "form": form,
+                "form": refused_form(AdminAuthenticationForm, request, seconds_left),
                 "app_path": request.get_full_path(),
                 "username": request.POST.get("username", ""),
             }
-            response = TemplateResponse(request, "admin/login.html", context, status=429)
-            response["Retry-After"] = str(int(seconds_left) + 1)
-            return response.render()
+            response = TemplateResponse(request, "admin/login.html", context)
+            return too_many_attempts(response.render(), seconds_left)
     return admin.site.login(request)

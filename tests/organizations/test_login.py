@@ -102,3 +102,15 @@ def test_the_admin_sign_in_still_signs_staff_in(client, superuser):
     )
 
     assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
+def test_over_the_limit_the_password_is_not_even_checked(client, owner, settings, monkeypatch):
+    settings.LOGIN_RATE_LIMIT = 1
+    sign_in(client, owner.email, "wrong")
+    checked = []
+    monkeypatch.setattr(
+        "django.contrib.auth.forms.authenticate", lambda *a, **k: checked.append(1)
+    )
+
+    assert sign_in(client, owner.email).status_code == 429
+    assert checked == []
