@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.clients import client_ip
 from core.models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class AuditContext:
     @classmethod
     def from_request(cls, request: HttpRequest) -> AuditContext:
         return cls(
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
             request_id=getattr(request, "request_id", ""),
         )
 

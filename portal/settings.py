@@ -145,6 +145,9 @@ LOGIN_REDIRECT_URL = "integrations"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling: attempts per window, counted per client IP and per email address.
+# The proxies (addresses or networks) whose X-Forwarded-For is believed: behind the TLS
+# proxy, the client's address for audit events and sign-in limits (core/clients.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Sign-in attempts per window: per email at one client address, and per client address.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=10)
 LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=50)

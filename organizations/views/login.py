@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from core.clients import client_ip
 from core.counters import CountersUnavailable, count_hits, warn_unavailable, window_counters
 from organizations.models import normalize_login_email
 
@@ -31,7 +32,7 @@ def sign_in_throttled(request: HttpRequest) -> float | None:
     counts against the same account.
     """
     window = settings.LOGIN_RATE_WINDOW_SECONDS
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request) or ""
     # Hashed: the counter's name must stay within the cache's key alphabet and length.
     email = normalize_login_email(request.POST.get("username", ""))
     email_and_ip = hashlib.sha256(f"{email}\n{ip}".encode()).hexdigest()[:32]
