@@ -22,6 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db.models import Q
@@ -127,15 +128,14 @@ class APIKeyAuthentication(BaseAuthentication):
 
     @sensitive_variables()
     def url_carries_key(self, request: Request) -> bool:
-        """True when any query value is a well-formed key: refused, since URLs get logged."""
-        if not request.META.get("QUERY_STRING"):
+        """True when the query string holds a well-formed key anywhere: refused, since URLs
+        get logged. As a value (`?api_key=<key>`), a bare name (`?<key>`) or after a scheme
+        (`?x=Bearer <key>`)."""
+        query = request.META.get("QUERY_STRING")
+        if not query:
             return False  # the common case, without parsing a query string nobody sent
-        brand = conf.brand()
-        return any(
-            keys.parse(value, brand) is not None
-            for _, values in request.query_params.lists()
-            for value in values
-        )
+        query = unquote_plus(query)
+        return keys.redact(query, conf.brand()) != query
 
     @sensitive_variables()
     def authenticate_key(self, raw: str, request: Request | None = None) -> tuple[User, APIKey]:

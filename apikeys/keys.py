@@ -147,3 +147,22 @@ def verify_digest(raw: str, digest_now: str, stored: str, version: int, pepper: 
 def mask(raw: str) -> str:
     """Return a loggable form of anything that may be a key: its first 16 characters."""
     return raw[:16] + "…" if len(raw) > 16 else raw
+
+
+@lru_cache(maxsize=8)
+def _key_shaped(brand: str) -> re.Pattern[str]:
+    tail = BODY_LENGTH + CHECKSUM_LENGTH
+    return re.compile(rf"(?<![0-9A-Za-z]){re.escape(brand)}_(?:live|test)_[0-9A-Za-z]{{{tail}}}")
+
+
+def redact(text: str, brand: str) -> str:
+    """Return `text` with every genuine-looking key (brand and a valid checksum) masked.
+
+    For logs, error reports and anything else that leaves the process: a key that reached
+    a URL, a log line or a header dump keeps only its public prefix there.
+    """
+    if f"{brand}_" not in text:
+        return text  # the common case, without a regular expression
+    return _key_shaped(brand).sub(
+        lambda m: mask(m.group(0)) if parse(m.group(0), brand) else m.group(0), text
+    )

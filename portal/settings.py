@@ -288,13 +288,35 @@ if APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE not in ("open", "closed"):
     raise ImproperlyConfigured("APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE must be 'open' or 'closed'.")
 APIKEYS_DEFAULT_SCOPES = env.list("APIKEYS_DEFAULT_SCOPES", default=["records:read"])
 
+# Every handler masks key-shaped values: a key that reached a URL must not reach a log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_keys": {"()": "apikeys.log_redaction.RedactAPIKeys"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_keys"],
+        },
+        # runserver's request lines (`make run`), which hold the URL.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_keys"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
