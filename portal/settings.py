@@ -4,6 +4,7 @@ The embedded default is SQLite with the local-memory cache, so `make run` works 
 fresh clone; PostgreSQL and Redis come in through `DATABASE_URL` and `REDIS_URL`.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -104,6 +105,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("server_side_binding", True)
     _options.setdefault("prepare_threshold", 5 if DATABASE_PREPARED_STATEMENTS else None)
+    # A web request must not wait out a blocking migration's table lock, nor run a runaway
+    # query: it fails (503, retry) instead of holding a worker until gunicorn kills it.
+    # Set by portal/wsgi.py and asgi.py only, so migrations and commands run unbounded.
+    if os.environ.get("KEYPORTAL_WEB_PROCESS"):
+        _options.setdefault(
+            "options",
+            f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=10000)} "
+            f"-c lock_timeout={env.int('DATABASE_LOCK_TIMEOUT_MS', default=5000)}",
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,5 +1,6 @@
 """Production settings: a missing secret stops start-up; the deploy check and headers hold."""
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,55 @@ def test_passwords_are_hashed_with_argon2_in_production():
     assert (
         result.stdout.strip().splitlines()[-1] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     )
+
+
+def _database_options(*, web: bool) -> dict:
+    """The PostgreSQL connection options a process would get (nothing connects)."""
+    env = {**os.environ, "DATABASE_URL": "postgres://keyportal@127.0.0.1:1/keyportal"}
+    env.pop("KEYPORTAL_WEB_PROCESS", None)
+    entry = "import portal.wsgi" if web else "import django; django.setup()"
+    code = (
+        f"{entry}; import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_web_requests_get_statement_and_lock_timeouts():
+    options = _database_options(web=True)["options"]
+    assert "statement_timeout=10000" in options and "lock_timeout=5000" in options
+
+
+def test_migrations_and_commands_run_without_them():
+    assert "options" not in _database_options(web=False)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="PostgreSQL's own timeouts: runs in CI's PostgreSQL pass (set DATABASE_URL)",
+)
+def test_a_web_process_connection_really_has_the_timeouts():
+    code = (
+        "import portal.wsgi; from django.db import connection; cursor = connection.cursor(); "
+        "cursor.execute('SHOW statement_timeout'); a = cursor.fetchone()[0]; "
+        "cursor.execute('SHOW lock_timeout'); print(a, cursor.fetchone()[0])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KEYPORTAL_WEB_PROCESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert done.stdout.split() == ["10s", "5s"]
