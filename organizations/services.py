@@ -44,7 +44,7 @@ def _owner_count(organization: Organization) -> int:
 
 
 def _locked(organization: Organization) -> Organization:
-    return Organization.objects.select_for_update().get(pk=organization.pk)
+    return Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
 
 
 @transaction.atomic

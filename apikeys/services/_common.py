@@ -2,9 +2,13 @@
 save with its audit event, the transition refusals and their messages.
 
 Lock order (every service, so two services never wait on each other in a cycle): the
-organization row first (only the services that change which key is the default take it),
-then the key row. A key is locked alone (`of=("self",)`): the organization joined to it for
-reading is not locked by that statement, which would take the two in the other order.
+organization row first (only the services that change which key is the default, and the
+membership services, take it), then key rows. A key is locked alone (`of=("self",)`): the
+organization joined to it for reading is not locked by that statement, which would take
+the two in the other order. Every lock is `FOR NO KEY UPDATE` (`no_key=True`): the
+foreign-key checks of the audit event each service inserts take `FOR KEY SHARE` on the key
+and the organization, which a plain `FOR UPDATE` held by another service would block,
+closing a cycle.
 """
 
 from __future__ import annotations
@@ -53,14 +57,16 @@ def require_key_manager(
 def lock(key: APIKey) -> APIKey:
     """Re-read the key under a row lock: every decision is made on the committed state."""
     return (
-        APIKey.objects.select_for_update(of=("self",)).select_related("organization").get(pk=key.pk)
+        APIKey.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("organization")
+        .get(pk=key.pk)
     )
 
 
 def lock_organization(organization_id: object) -> None:
     # Default changes lock the organization row so that concurrent set-default calls
     # serialize: each one then clears the default the previous one committed.
-    Organization.objects.select_for_update().only("id").get(pk=organization_id)
+    Organization.objects.select_for_update(no_key=True).only("id").get(pk=organization_id)
 
 
 @sensitive_variables()

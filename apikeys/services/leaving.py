@@ -33,7 +33,7 @@ def api_keys_of_leaving_member(
     """
     now = timezone.now()
     keys = (
-        APIKey.objects.select_for_update(of=("self",))
+        APIKey.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organization")
         .filter(organization=organization, created_by=user)
         .exclude(status=KeyStatus.REVOKED)

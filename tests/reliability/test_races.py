@@ -10,7 +10,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from apikeys import services
 from apikeys.authentication import KEY_REVOKED, APIKeyAuthentication
 from apikeys.models import APIKey
-from core.errors import Conflict
+from core.errors import Conflict, DomainError
 from tests.reliability.conftest import needs_postgres
 
 pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True)]
@@ -109,3 +109,37 @@ def test_a_revoke_stops_every_request_that_starts_after_it_commits(make_key, own
     assert len(after) >= threads
     assert any(accepted for _, accepted, _ in before)
     assert all(not accepted and detail == KEY_REVOKED for _, accepted, detail in after)
+
+
+def test_every_lifecycle_action_racing_on_the_same_keys_never_deadlocks(make_key, owner, org):
+    keys = [make_key(name=f"racer {n}")[0] for n in range(4)]
+    actions = [
+        lambda key: services.api_key_set_default(key=key, actor=owner, acting_key=None),
+        lambda key: services.api_key_pause(key=key, actor=owner, acting_key=None),
+        lambda key: services.api_key_resume(key=key, actor=owner, acting_key=None),
+        lambda key: services.api_key_rename(key=key, actor=owner, acting_key=None, name="x"),
+        lambda key: services.api_key_rotate(key=key, actor=owner, acting_key=None),
+        lambda key: services.api_key_remove_default(key=key, actor=owner, acting_key=None),
+        lambda key: services.api_key_revoke(key=key, actor=owner, acting_key=None),
+    ]
+    jobs = list(enumerate((a, k) for _ in range(3) for k in keys for a in actions))
+    barrier = threading.Barrier(8)
+    failures = []
+
+    @in_thread
+    def run(job):
+        n, (action, key) = job
+        if n < 8:
+            barrier.wait()  # the first wave starts together; the rest follow as threads free
+        try:
+            action(key)
+        except DomainError:
+            pass  # a refused transition (already revoked, not paused, ...) is an answer
+        except Exception as error:
+            failures.append(repr(error))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(run, jobs))
+
+    assert failures == []
+    assert APIKey.objects.filter(organization=org, is_default=True).count() <= 1
