@@ -6,7 +6,10 @@ class APIKeysConfig(AppConfig):
     verbose_name = "API keys"
 
     def ready(self) -> None:
-        from apikeys import schema  # noqa: F401  (registers the OpenAPI security schemes)
+        from apikeys import (  # noqa: F401  (registering: OpenAPI security schemes, checks)
+            checks,
+            schema,
+        )
         from apikeys.services.leaving import api_keys_of_leaving_member
         from organizations.signals import member_leaving
 

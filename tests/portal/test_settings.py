@@ -14,10 +14,11 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-production-like-secret-key-" + "x" * 40,
     "ALLOWED_HOSTS": "portal.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
+    "APIKEYS_PEPPER": "a-pepper-of-its-own-" + "y" * 40,
 }
 
 
-def manage(*args, env):
+def manage(*args, env, drop=()):
     """Run manage.py on the shipped settings (manage.py's default, not the test settings).
 
     The rest of this process's environment, pytest's PYTEST_VERSION included, passes through:
@@ -26,7 +27,7 @@ def manage(*args, env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+        if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", *drop)
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -49,6 +50,18 @@ def test_the_deploy_check_is_clean_in_a_production_like_environment():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_when_the_pepper_is_derived_from_the_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "APIKEYS_PEPPER"}
+    result = manage("check", "--deploy", env=env, drop=("APIKEYS_PEPPER",))
+    assert "apikeys.W001" in result.stdout + result.stderr
+
+
+def test_the_deploy_check_warns_when_several_workers_run_without_redis():
+    env = {**PRODUCTION_ENV, "GUNICORN_WORKERS": "4"}
+    result = manage("check", "--deploy", env=env, drop=("REDIS_URL",))
+    assert "apikeys.W002" in result.stdout + result.stderr
 
 
 @pytest.mark.django_db
