@@ -1,17 +1,22 @@
 """Carry a new key's plaintext from the request that made it to exactly one page view.
 
 The Integrations pages and the admin both redirect after creating a key (post/redirect/get),
-so the plaintext must wait somewhere for one GET. It waits in the server-side session (a
-database row, never a cookie, a message or a URL), is removed by the first read, and is
-refused and purged once older than `MAX_AGE_SECONDS`, so an abandoned page does not leave a
-working key at rest.
+so the plaintext must wait somewhere for one GET. It waits in the cache under a random token,
+with a `MAX_AGE_SECONDS` expiry the cache itself enforces (Redis's TTL), and the server-side
+session holds only the token: no database row ever holds the plaintext, and an abandoned
+page leaves nothing that outlives ten minutes, whether or not anyone comes back. The first
+read removes it. Only if the cache fails does the plaintext wait in the session instead, so
+the key is still shown once (and purged by the first read or a later page).
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
 if TYPE_CHECKING:
@@ -38,6 +43,10 @@ NO_LONGER_SHOWN = (
 clock: Callable[[], float] = time.time
 
 
+logger = logging.getLogger(__name__)
+CACHE_PREFIX = "show-once:"
+
+
 class Stash(TypedDict):
     key_id: str
     organization_id: str
@@ -47,10 +56,21 @@ class Stash(TypedDict):
 
 @sensitive_variables()
 def stash(request: HttpRequest, key: APIKey, raw: str) -> None:
-    """Keep `raw` for the next show-once page view of `key`."""
-    request.session[SESSION_KEY] = Stash(
-        key_id=str(key.pk), organization_id=str(key.organization_id), raw=raw, at=clock()
-    )
+    """Keep `raw` for the next show-once page view of `key` (ten minutes at most)."""
+    waiting: dict[str, Any] = {
+        "key_id": str(key.pk),
+        "organization_id": str(key.organization_id),
+        "at": clock(),
+    }
+    token = secrets.token_urlsafe(24)
+    try:
+        cache.set(CACHE_PREFIX + token, raw, timeout=MAX_AGE_SECONDS)
+    except Exception as error:
+        logger.warning("show-once: the cache failed (%s); the key waits in the session", error)
+        waiting["raw"] = raw
+    else:
+        waiting["token"] = token
+    request.session[SESSION_KEY] = waiting
 
 
 @sensitive_variables()
@@ -59,19 +79,44 @@ def take(
 ) -> Stash | None:
     """Remove and return the waiting plaintext if it is fresh and for this key/organization."""
     waiting = request.session.pop(SESSION_KEY, None)
-    if not _fresh(waiting):
+    raw = _pop_plaintext(waiting)
+    if raw is None or not _fresh(waiting):
         return None
     if key_id is not None and waiting.get("key_id") != str(key_id):
         return None
     if organization_id is not None and waiting.get("organization_id") != str(organization_id):
         return None
-    return waiting
+    return Stash(
+        key_id=waiting["key_id"],
+        organization_id=waiting["organization_id"],
+        raw=raw,
+        at=waiting["at"],
+    )
 
 
 def purge_stale(request: HttpRequest) -> None:
     """Drop a plaintext whose show-once page was never opened in time."""
     if SESSION_KEY in request.session and not _fresh(request.session[SESSION_KEY]):
-        del request.session[SESSION_KEY]
+        _pop_plaintext(request.session.pop(SESSION_KEY))
+
+
+@sensitive_variables()
+def _pop_plaintext(waiting: object) -> str | None:
+    """Remove the waiting plaintext from wherever it waits and return it (None: gone)."""
+    if not isinstance(waiting, dict):
+        return None
+    if "raw" in waiting:
+        return waiting["raw"]
+    token = waiting.get("token")
+    if not isinstance(token, str):
+        return None
+    try:
+        raw = cache.get(CACHE_PREFIX + token)
+        cache.delete(CACHE_PREFIX + token)
+    except Exception as error:
+        logger.warning("show-once: the cache failed (%s)", error)
+        return None
+    return raw
 
 
 def _fresh(waiting: object) -> bool:
