@@ -14,11 +14,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
-from apikeys import services, show_once
+from apikeys import conf, services, show_once
+from apikeys import keys as keys_module
 from apikeys.forms import APIKeyCreateForm, add_domain_error
 from apikeys.models import APIKey, KeyStatus
 from apikeys.selectors import api_keys_visible_to
@@ -43,13 +45,29 @@ def org_keys(request: HttpRequest, organization_id: uuid.UUID) -> QuerySet[APIKe
     return api_keys_visible_to(request.user).filter(organization_id=organization_id)
 
 
+def search_term(typed: str) -> str:
+    """What to search for: a whole key (pasted by mistake) is searched by its public prefix."""
+    parsed = keys_module.parse(typed.strip(), conf.brand())
+    return parsed.prefix if parsed is not None else typed.strip()[:SEARCH_MAX_LENGTH]
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("q")
 def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
-    """List the organization's keys, searchable by name or prefix, 50 per page."""
+    """List the organization's keys, searchable by name or prefix, 50 per page.
+
+    The search box posts (post/redirect/get): a whole key pasted into it is turned into its
+    public prefix before it reaches a URL, so no address bar, history or log holds it.
+    """
     access = organization_access(request, organization_id)
+    if request.method == "POST":
+        term = search_term(request.POST.get("q", ""))
+        target = reverse("api-keys", args=[access.organization.pk])
+        return redirect(f"{target}?{urlencode({'q': term})}" if term else target)
     keys = org_keys(request, organization_id).order_by("-created_at", "-id")
     has_any = keys.exists()
-    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    query = search_term(request.GET.get("q", ""))
     if query:
         keys = keys.search(query)
     page = paginate(request, keys)

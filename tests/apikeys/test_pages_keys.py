@@ -310,3 +310,22 @@ def test_opening_the_show_once_page_of_another_organization_discards_the_key(own
     assert "This key can no longer be shown" in elsewhere
     back = client.get(reverse("api-key-created", args=[org.pk])).content.decode()
     assert "This key can no longer be shown" in back
+
+
+def test_a_whole_key_pasted_into_the_search_never_reaches_a_url(owner, org, make_key):
+    key, raw = make_key(name="Kiosk")
+    client = signed_in(owner)
+
+    response = client.post(reverse("api-keys", args=[org.pk]), {"q": raw})
+
+    assert response.status_code == 302
+    assert raw not in response["Location"] and key.prefix in response["Location"]
+    listing = client.get(response["Location"]).content.decode()
+    assert "Kiosk" in listing and raw not in listing
+
+
+def test_the_search_box_posts_with_csrf(owner, org, make_key):
+    make_key()
+    html = signed_in(owner).get(reverse("api-keys", args=[org.pk])).content.decode()
+    search = html[html.index('role="search"') - 60 : html.index('id="key-search"')]
+    assert 'method="post"' in search and "csrfmiddlewaretoken" in search
