@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,25 @@ def test_a_web_process_connection_really_has_the_timeouts():
     )
 
     assert done.stdout.split() == ["10s", "5s"]
+
+
+@pytest.mark.django_db
+def test_the_pages_carry_a_content_security_policy_without_inline_script(client, owner, org):
+    client.force_login(owner)
+
+    response = client.get(f"/orgs/{org.pk}/integrations/api-keys/")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_no_page_template_holds_an_inline_script():
+    templates = [p for p in (ROOT / "templates").rglob("*.html") if "admin" not in p.parts]
+    assert templates
+    for template in templates:
+        html = template.read_text()
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag, f"{template}: {tag}"
+        assert "<style" not in html and " style=" not in html, template
+        assert not re.search(r"\son[a-z]+=", html), f"{template}: an inline event handler"
