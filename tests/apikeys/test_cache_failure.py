@@ -3,12 +3,16 @@ requests get a clear 503); never a 500."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from rest_framework.test import APIClient
@@ -93,3 +97,84 @@ def test_the_shipped_redis_settings_time_out_within_a_quarter_second():
     options = json.loads(done.stdout)
     assert 0 < options["socket_connect_timeout"] <= 0.25
     assert 0 < options["socket_timeout"] <= 0.25
+
+
+class Forwarder:
+    """A TCP relay to the real Redis that the test can cut and restore, on a fixed port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server: socket.socket | None = None
+        self.links: list[socket.socket] = []
+
+    def start(self) -> None:
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", self.port))
+        self.server.listen()
+        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and cut every open one, as a stopped Redis would."""
+        if self.server is not None:
+            with contextlib.suppress(OSError):
+                self.server.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            self.server.close()
+            self.server = None
+        for link in self.links:
+            with contextlib.suppress(OSError):
+                link.shutdown(socket.SHUT_RDWR)
+            link.close()
+        self.links.clear()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.links += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"),
+    reason="needs a real Redis to cut and restore: runs in CI's PostgreSQL+Redis pass",
+)
+def test_rate_limits_recover_when_redis_comes_back_without_a_restart(make_key, settings):
+    target = urlsplit(os.environ["REDIS_URL"])
+    relay = Forwarder((target.hostname, target.port or 6379))
+    relay.start()
+    settings.CACHES = {
+        "default": {
+            **DEAD_REDIS["default"],
+            "LOCATION": f"redis://127.0.0.1:{relay.port}{target.path or '/0'}",
+            "KEY_PREFIX": "recovery-test",
+        }
+    }
+    settings.APIKEYS_RATE_PER_MINUTE = 2
+    _, raw = make_key()
+    client = with_key(raw)
+    try:
+        counted = [client.get("/api/auth/me/").status_code for _ in range(3)]
+        relay.stop()
+        during_outage = [client.get("/api/auth/me/").status_code for _ in range(3)]
+        relay.start()
+        after = client.get("/api/auth/me/").status_code
+    finally:
+        relay.stop()
+
+    assert counted == [200, 200, 429]  # counted while Redis answered
+    assert during_outage == [200, 200, 200]  # open: served uncounted
+    assert after == 429  # counted again, on the same workers' connection pool
