@@ -8,8 +8,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +17,7 @@ from rest_framework.test import APIClient
 
 from apikeys.throttling import RATE_LIMITS_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER
 from tests.factories import PASSWORD
+from tests.helpers import run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -85,14 +84,7 @@ def test_the_shipped_redis_settings_time_out_within_a_quarter_second():
         "import django, json; django.setup(); from django.conf import settings; "
         "print(json.dumps(settings.CACHES['default']['OPTIONS']))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_python(code, env)
 
     options = json.loads(done.stdout)
     assert 0 < options["socket_connect_timeout"] <= 0.25

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_python
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -97,14 +99,7 @@ def _database_options(*, web: bool) -> dict:
         f"{entry}; import json; from django.conf import settings; "
         "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_python(code, env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -128,14 +123,7 @@ def test_a_web_process_connection_really_has_the_timeouts():
         "cursor.execute('SHOW lock_timeout'); print(a, cursor.fetchone()[0])"
     )
     env = {k: v for k, v in os.environ.items() if k != "KEYPORTAL_WEB_PROCESS"}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_python(code, env)
 
     assert done.stdout.split() == ["10s", "5s"]
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from tests.helpers import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,15 +64,7 @@ def test_eight_concurrent_writers_on_sqlite_lose_nothing(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'writers.sqlite3'}",
     }
     env.pop("REDIS_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", WRITERS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_python(WRITERS, env, check=False)
 
     assert done.returncode == 0, done.stderr[-2000:]
     counts, first_errors = done.stdout.strip().splitlines()[-2:]
