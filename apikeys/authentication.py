@@ -27,7 +27,6 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -98,7 +97,6 @@ class APIKeyAuthentication(BaseAuthentication):
     www_authenticate_realm = "api"
     keyword = "Bearer"
 
-    @sensitive_variables()
     def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
         if self.url_carries_key(request):
             raise exceptions.ParseError(KEY_IN_URL)
@@ -109,7 +107,6 @@ class APIKeyAuthentication(BaseAuthentication):
             raise exceptions.ParseError(CONFLICTING_KEYS)
         return self.authenticate_key(raw_keys.pop(), request)
 
-    @sensitive_variables()
     def get_raw_keys(self, request: Request) -> set[str]:
         """Return the distinct key values the request carries in the configured headers."""
         found: set[str] = set()
@@ -126,7 +123,6 @@ class APIKeyAuthentication(BaseAuthentication):
             found.add(value.strip())
         return found
 
-    @sensitive_variables()
     def url_carries_key(self, request: Request) -> bool:
         """True when the query string holds a well-formed key anywhere: refused, since URLs
         get logged. As a value (`?api_key=<key>`), a bare name (`?<key>`) or after a scheme
@@ -137,7 +133,6 @@ class APIKeyAuthentication(BaseAuthentication):
         query = unquote_plus(query)
         return keys.redact(query, conf.brand()) != query
 
-    @sensitive_variables()
     def authenticate_key(self, raw: str, request: Request | None = None) -> tuple[User, APIKey]:
         """Authenticate one key; with `request`, its rate counting overlaps the lookup."""
         parsed = keys.parse(raw, conf.brand())
@@ -179,7 +174,6 @@ class APIKeyAuthentication(BaseAuthentication):
                 return start(request, digest)
         return None
 
-    @sensitive_variables()
     def _check(self, raw: str, digest: str, prefix: str, pepper: bytes) -> tuple[User, APIKey]:
         found = api_key_for_authentication(prefix)
         if found is None or not keys.verify_digest(

@@ -248,6 +248,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Error reports mask every key-shaped value (apikeys/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apikeys.error_reports.KeyRedactingFilter"
+
 # Content-Security-Policy (django-csp): the pages load scripts, styles and images from this
 # site only, and run no inline script, so an injected <script> would not run. The admin and
 # the Swagger UI ship their own inline code, so they go without.

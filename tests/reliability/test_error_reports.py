@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 from rest_framework.test import APIClient
 
+from apikeys import services
 from apikeys.api.views import keys as api_key_views
 from apikeys.views import keys as page_views
 from tests.helpers import KEYS, signed_in
@@ -38,18 +39,24 @@ def fail(*args, **kwargs):
     raise Boom("after the key was made")
 
 
-def test_an_api_create_that_fails_after_minting_reports_no_plaintext(
-    owner, org, monkeypatch, error_reports
-):
-    made = []
-    real = api_key_views.services.api_key_create
+@pytest.fixture
+def made(monkeypatch):
+    """The plaintexts of the keys the services mint during a test."""
+    plaintexts: list[str] = []
+    real = services.api_key_create
 
     def create(**kwargs):
         key, raw = real(**kwargs)
-        made.append(raw)
+        plaintexts.append(raw)
         return key, raw
 
-    monkeypatch.setattr(api_key_views.services, "api_key_create", create)
+    monkeypatch.setattr(services, "api_key_create", create)
+    return plaintexts
+
+
+def test_an_api_create_that_fails_after_minting_reports_no_plaintext(
+    owner, org, monkeypatch, error_reports, made
+):
     monkeypatch.setattr(api_key_views, "secret_response", fail)
     client = signed_in(owner)
     client.raise_request_exception = False
@@ -62,17 +69,8 @@ def test_an_api_create_that_fails_after_minting_reports_no_plaintext(
 
 
 def test_a_page_create_that_fails_after_minting_reports_no_plaintext(
-    owner, org, monkeypatch, error_reports
+    owner, org, monkeypatch, error_reports, made
 ):
-    made = []
-    real = page_views.services.api_key_create
-
-    def create(**kwargs):
-        key, raw = real(**kwargs)
-        made.append(raw)
-        return key, raw
-
-    monkeypatch.setattr(page_views.services, "api_key_create", create)
     monkeypatch.setattr(page_views, "redirect", fail)
     client = signed_in(owner)
     client.raise_request_exception = False
