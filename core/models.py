@@ -23,10 +23,23 @@ class AuditAction(models.TextChoices):
     KEY_REVOKED = "api_key.revoked", "Key revoked"
     KEY_RATE_LIMITS_CHANGED = "api_key.rate_limits_changed", "Rate limits changed"
     KEY_TRANSFERRED = "api_key.transferred", "Key transferred"
+    KEY_REPORTED_LEAKED = "api_key.reported_leaked", "Key reported as leaked"
+    KEY_EXPOSED = "api_key.exposed", "Key sent in a URL"
     MEMBER_ADDED = "member.added", "Member added"
     MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
     MEMBER_REMOVED = "member.removed", "Member removed"
     ORGANIZATION_CREATED = "organization.created", "Organization created"
+    ORGANIZATION_TWO_FACTOR_CHANGED = "organization.two_factor_changed", "Two-factor rule changed"
+    INVITATION_CREATED = "invitation.created", "Invitation sent"
+    INVITATION_RESENT = "invitation.resent", "Invitation sent again"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    INVITATION_EXPIRED = "invitation.expired", "Invitation expired"
+    USER_SIGNED_UP = "user.signed_up", "Account created"
+    USER_PASSWORD_CHANGED = "user.password_changed", "Password changed"
+    USER_PASSWORD_RESET = "user.password_reset", "Password reset"
+    USER_TWO_FACTOR_ENABLED = "user.two_factor_enabled", "Two-factor turned on"
+    USER_TWO_FACTOR_DISABLED = "user.two_factor_disabled", "Two-factor turned off"
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
