@@ -21,20 +21,24 @@ from organizations.models import normalize_login_email
 TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait {minutes} minute(s) and try again."
 
 
-def sign_in_throttled(request: HttpRequest) -> float | None:
+def sign_in_throttled(request: HttpRequest, email: str | None = None) -> float | None:
     """Count a sign-in attempt; return the seconds left in the window when over the limit.
 
-    Every way to sign in asks this (the pages, the admin), so one attempt counts the same
-    wherever it is made. Attempts count per client IP (one address trying many accounts)
-    and per email *and* IP (one address guessing one account), never per email alone: a
-    stranger must not be able to lock a chosen person out from their own address. The email
-    is normalized as accounts are (`normalize_login_email`), so a look-alike spelling
+    `email` is the address the attempt is for (by default the form's `username` field).
+    Every way to sign in asks this (the pages, the admin, the token endpoint), so one
+    attempt counts the same wherever it is made. Attempts count per client IP (one address
+    trying many accounts) and per email *and* IP (one address guessing one account), never
+    per email alone: a stranger must not be able to lock a chosen person out from their own
+    address. The email is normalized as accounts are (`normalize_login_email`), so a
+    look-alike spelling
     counts against the same account.
     """
     window = settings.LOGIN_RATE_WINDOW_SECONDS
     ip = client_ip(request) or ""
     # Hashed: the counter's name must stay within the cache's key alphabet and length.
-    email = normalize_login_email(request.POST.get("username", ""))
+    if email is None:
+        email = request.POST.get("username", "")
+    email = normalize_login_email(email)
     email_and_ip = hashlib.sha256(f"{email}\n{ip}".encode()).hexdigest()[:32]
     now = time.time()
     counters = window_counters("login-ip", ip, now, (window,))
