@@ -9,6 +9,12 @@ The counters are named by a fragment of the key's HMAC digest, which only the ke
 can produce: knowing a key's public prefix is not enough to spend its budget, and a failed
 authentication of a key nobody issued deletes the counters it started. A genuine key's
 refused requests (revoked, paused, expired) count like any other.
+
+Unknown keys count per client IP (`APIKEYS_UNKNOWN_KEYS_PER_IP_PER_MINUTE`): the checksum is
+public, so anyone can forge well-formed keys that each cost a lookup. The count rides on the
+cache call that already deletes the unknown key's counters; an address over the limit is
+remembered in the process until its window ends, and refused (429) before any I/O, whatever
+key it sends, so the refusal says nothing about which prefixes exist.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from apikeys.models import APIKey
+from core.clients import client_ip
 from core.counters import (
     WINDOWS,
     CountersUnavailable,
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
 
 
 RATE_LIMITS_UNAVAILABLE = "Rate limits cannot be checked right now; try again shortly."
+# DRF's Throttled adds "Expected available in N seconds."
+TOO_MANY_UNKNOWN_KEYS = "Too many requests with unknown API keys from this address."
 # Seconds a client is told to wait when rate limits fail closed.
 UNAVAILABLE_RETRY_AFTER = 30
 
@@ -136,6 +145,8 @@ class APIKeyRateThrottle(WindowedRateThrottle):
         in-process cache costs no round trip, so it counts when the lookup is done.
         """
         now = cls.timer()
+        if UNKNOWN_KEYS.blocked:  # empty unless someone has been sending unknown keys
+            UNKNOWN_KEYS.refuse_if_blocked(request, now)
         counters = window_counters(cls.scope, counter_ident(digest), now, cls.windows)
         try:
             return KeyCount(request, start_hits(counters, now))
@@ -172,17 +183,74 @@ class KeyCount:
         self.request, self.pending, self.error = request, pending, error
 
     def finish(self, *, genuine: bool) -> None:
-        """Keep a genuine key's counts on the request; leave nothing for an unknown key."""
+        """Keep a genuine key's counts on the request; for an unknown key, undo them and
+        count the failure against the client's address (429 once over the limit)."""
         try:
             if self.pending is None:
                 raise self.error or CountersUnavailable("not started")
             if genuine:
                 setattr(self.request, KEY_COUNTS, (self.pending.now, self.pending.result()))
             else:
-                self.pending.discard()
+                UNKNOWN_KEYS.count(self.request, self.pending)
         except CountersUnavailable as error:
             if genuine:
                 setattr(self.request, KEY_COUNTS, error)
+
+
+class UnknownKeysPerAddress:
+    """Count unknown keys per client IP; refuse an address over the limit before any I/O.
+
+    `blocked` maps an address to the end of the window it went over the limit in. It is
+    per process: each process learns of an address on its own next unknown key from it, so
+    across N processes an address gets at most N - 1 lookups past the limit per window.
+    """
+
+    window = 60
+    most_remembered = 10_000  # addresses; past it the oldest are forgotten (counting stays)
+
+    def __init__(self) -> None:
+        self.blocked: dict[str, float] = {}
+
+    def count(self, request: Request, pending: PendingHits | LocalHits) -> None:
+        """Undo an unknown key's window counts and count it against its address."""
+        limit = settings.APIKEYS_UNKNOWN_KEYS_PER_IP_PER_MINUTE
+        ip = client_ip(request) if limit else None
+        if ip is None:
+            pending.discard()
+            return
+        now = pending.now
+        counters = window_counters("unknown-key", ip, now, (self.window,))
+        (count,) = pending.discard(counters)
+        if count > limit:
+            self.block(ip, now - now % self.window + self.window)
+            self.refuse(now)
+
+    def refuse_if_blocked(self, request: Request, now: float) -> None:
+        until = self.blocked.get(client_ip(request) or "")
+        if until is None:
+            return
+        if now < until:
+            self.refuse(now)
+        self.forget_expired(now)
+
+    def block(self, ip: str, until: float) -> None:
+        if len(self.blocked) >= self.most_remembered:
+            for forgotten in list(self.blocked)[: self.most_remembered // 10]:
+                del self.blocked[forgotten]
+        self.blocked[ip] = until
+
+    def forget_expired(self, now: float) -> None:
+        for ip, until in list(self.blocked.items()):
+            if until <= now:
+                self.blocked.pop(ip, None)
+
+    def refuse(self, now: float) -> None:
+        raise Throttled(
+            wait=math.ceil(self.window - now % self.window), detail=TOO_MANY_UNKNOWN_KEYS
+        )
+
+
+UNKNOWN_KEYS = UnknownKeysPerAddress()
 
 
 def counter_ident(digest: str) -> str:

@@ -98,6 +98,20 @@ return counts
 """
 
 
+# DEL the counters a refused request started (ARGV[1] of them, first in KEYS), and count the
+# rest like the script above: undoing one count and taking another in one round trip.
+_DISCARD_AND_COUNT_LUA = """
+local undone = tonumber(ARGV[1])
+for i = 1, undone do redis.call('DEL', KEYS[i]) end
+local counts = {}
+for i = undone + 1, #KEYS do
+  counts[#counts + 1] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[i - undone + 1], 'NX')
+end
+return counts
+"""
+
+
 def _count_hits_redis(cache: RedisCache, counters: Counters) -> list[int]:
     script = _redis_script(cache)
     # The keys are built here from ids and numbers: `make_key` (no memcached-style
@@ -106,18 +120,20 @@ def _count_hits_redis(cache: RedisCache, counters: Counters) -> list[int]:
     return [int(n) for n in script(keys=keys, args=[ttl for _, ttl in counters])]
 
 
-def _redis_script(cache: RedisCache) -> Any:
-    """The registered counting script on a redis-py client kept for this cache backend.
+def _redis_script(cache: RedisCache, lua: str = _COUNT_HITS_LUA) -> Any:
+    """A registered script (counting, by default) on a redis-py client kept for this backend.
 
     Django's `RedisCache` builds a new redis-py client object on every call, which costs
     more than the round trip itself; the client is only a handle on the backend's connection
     pool, so one per backend (Django keeps one backend per thread) does.
     """
     backend = cache._cache  # RedisCacheClient: the documented way to Redis-only commands
-    script = getattr(backend, "_keyportal_count_hits", None)
+    scripts = getattr(backend, "_keyportal_scripts", None)
+    if scripts is None:
+        scripts = backend._keyportal_scripts = {}
+    script = scripts.get(lua)
     if script is None:
-        script = backend.get_client(write=True).register_script(_COUNT_HITS_LUA)
-        backend._keyportal_count_hits = script
+        script = scripts[lua] = backend.get_client(write=True).register_script(lua)
     return script
 
 
@@ -170,15 +186,20 @@ class PendingHits:
         self._release()
         return [int(n) for n in reply]
 
-    def discard(self) -> None:
-        """Read and drop the reply, and delete the counters: the key was refused."""
+    def discard(self, instead: Counters = ()) -> list[int]:
+        """Read and drop the reply, delete the counters (the key was refused) and count
+        `instead` in the same round trip; return its counts."""
         try:
             self.result()
         finally:
+            script = _redis_script(self._cache, _DISCARD_AND_COUNT_LUA)
+            keys = [self._cache.make_key(key) for key, _ in (*self._counters, *instead)]
+            args = [len(self._counters), *(ttl for _, ttl in instead)]
             try:
-                self._cache.delete_many([key for key, _ in self._counters])
+                counts = script(keys=keys, args=args)
             except (RedisError, OSError) as error:
                 raise CountersUnavailable(str(error)) from error
+        return [int(n) for n in counts]
 
     def _release(self, *, broken: bool = False) -> None:
         if broken:
@@ -199,5 +220,6 @@ class LocalHits:
     def result(self) -> list[int]:
         return count_hits(self._counters, self._cache)
 
-    def discard(self) -> None:
-        """Nothing was counted yet: nothing to undo."""
+    def discard(self, instead: Counters = ()) -> list[int]:
+        """Nothing was counted yet, so nothing to undo: count `instead` and return its counts."""
+        return count_hits(instead, self._cache) if instead else []

@@ -279,6 +279,11 @@ APIKEYS_RATE_PER_MINUTE = env.int("APIKEYS_RATE_PER_MINUTE", default=100)
 APIKEYS_RATE_PER_HOUR = env.int("APIKEYS_RATE_PER_HOUR", default=1000)
 APIKEYS_USER_RATE_PER_MINUTE = env.int("APIKEYS_USER_RATE_PER_MINUTE", default=300)
 APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
+# Requests with well-formed keys that match no issued key, per client IP and minute, before
+# that address is refused (429) for the rest of the minute; 0 turns the limit off.
+APIKEYS_UNKNOWN_KEYS_PER_IP_PER_MINUTE = env.int(
+    "APIKEYS_UNKNOWN_KEYS_PER_IP_PER_MINUTE", default=30
+)
 APIKEYS_MAX_GRACE_SECONDS = 86400
 # The scope registry: what each scope lets a key do, and the lowest role that may hold it.
 # A key's effective scopes are those its creator's current role still allows

@@ -20,10 +20,15 @@ hypothesis_settings.load_profile("keyportal")
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Rate-limit counters live in the cache: every test starts from zero.
+    # Rate-limit counters live in the cache, and addresses refused for unknown keys in the
+    # process: every test starts from zero.
+    from apikeys.throttling import UNKNOWN_KEYS
+
     cache.clear()
+    UNKNOWN_KEYS.blocked.clear()
     yield
     cache.clear()
+    UNKNOWN_KEYS.blocked.clear()
 
 
 @pytest.fixture

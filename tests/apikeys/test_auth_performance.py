@@ -120,18 +120,23 @@ def test_a_malformed_or_mistyped_key_costs_no_query_and_no_cache_call(make_key, 
     assert (refused.queries, refused.cache_calls) == (0, 0)
 
 
-def test_an_unknown_well_formed_key_costs_one_query_and_leaves_no_counter(make_key, cost):
+def test_an_unknown_well_formed_key_leaves_no_key_counter_and_counts_its_address(make_key, cost):
     key, raw = make_key()
     APIKey.objects.filter(pk=key.pk).delete()
+    assert call(raw).status_code == 401  # the address's first failure starts its counter
     with cost() as refused:
         assert call(raw).status_code == 401
     assert (refused.queries, refused.writes) == (1, 0)
     if isinstance(caches["default"], RedisCache):
-        # The counters went out beside the lookup (one trip) and were deleted (one more).
+        # The counters went out beside the lookup (one trip); one more trip deletes them and
+        # counts the failure against the client's address, in the same script.
         assert refused.cache_calls == 2
-        assert not caches["default"]._cache.get_client().keys("*rl:key:*")
+        client = caches["default"]._cache.get_client()
+        assert not client.keys("*rl:key:*")
+        assert len(client.keys("*rl:unknown-key:*")) == 1
     else:
-        assert refused.cache_calls == 0
+        # Nothing was counted before the lookup; the address's failure is one `incr`.
+        assert refused.cache_calls == 1
 
 
 @pytest.mark.django_db(transaction=True)
