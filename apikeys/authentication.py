@@ -8,7 +8,9 @@ Contract for downstream views:
   not belong in URLs, which end up in logs and browser history.
 - On success `request.user` is the key's creator (the user the key acts as) and
   `request.auth` the `APIKey`, with `.organization`, `.created_by` and `.role` loaded.
-- Failures are 401s with `WWW-Authenticate: Bearer realm="api"` and a specific message.
+- Failures are 401s with `WWW-Authenticate: Bearer realm="api"` and a specific message:
+  a mistyped or cut-short key, a key sent under another scheme (`Token`, `Api-Key` or none
+  in `Authorization`), or an access token where a key is wanted each say how to fix it.
   A malformed key or a bad checksum fails before any database or cache call.
 - A valid key costs one SQL query, plus one UPDATE of `last_used_at` at most once per
   `APIKEYS_LAST_USED_INTERVAL` seconds per key.
@@ -40,6 +42,18 @@ from organizations.permissions import resolve_role
 logger = logging.getLogger(__name__)
 
 INVALID_KEY = "Invalid API key"
+KEY_MISTYPED = (
+    "Invalid API key: its checksum does not match, so it was mistyped or cut short. "
+    "Copy the whole key again."
+)
+KEY_NEEDS_BEARER = (
+    "Send the API key as 'Authorization: Bearer <key>', or in the X-API-Key or Api-Key header."
+)
+# A message, not a secret (S105 reads "TOKEN" in the name).
+ACCESS_TOKEN_NOT_ACCEPTED = (
+    "This endpoint takes an API key, not an access token: send a key as "  # noqa: S105
+    "'Authorization: Bearer <key>', or in the X-API-Key or Api-Key header."
+)
 KEY_REVOKED = "API key revoked"
 KEY_PAUSED = "API key paused"
 KEY_EXPIRED = "API key expired"
@@ -118,7 +132,11 @@ class APIKeyAuthentication(BaseAuthentication):
             if is_authorization:
                 scheme, _, credentials = value.strip().partition(" ")
                 if scheme.lower() != self.keyword.lower():
-                    continue  # Basic, Token, ...: another authenticator's business.
+                    # Basic, Token, ...: another authenticator's business, unless what
+                    # follows (or the whole value, with no scheme) is one of our keys.
+                    if (credentials or scheme).strip().startswith(conf.brand() + "_"):
+                        raise exceptions.AuthenticationFailed(KEY_NEEDS_BEARER)
+                    continue
                 value = credentials
             found.add(value.strip())
         return found
@@ -137,7 +155,7 @@ class APIKeyAuthentication(BaseAuthentication):
         """Authenticate one key; with `request`, its rate counting overlaps the lookup."""
         parsed = keys.parse(raw, conf.brand())
         if parsed is None:
-            raise exceptions.AuthenticationFailed(INVALID_KEY)
+            raise exceptions.AuthenticationFailed(self.why_malformed(raw))
         pepper = conf.pepper()
         digest = keys.digest(raw, pepper)
         during = None if request is None else self.start_during_lookup(request, digest)
@@ -158,6 +176,14 @@ class APIKeyAuthentication(BaseAuthentication):
         if during is not None:
             during.finish(genuine=True)
         return user, key
+
+    def why_malformed(self, raw: str) -> str:
+        """Say why a value that is not a well-formed key was refused, and how to fix it."""
+        if keys.looks_like_jwt(raw):
+            return ACCESS_TOKEN_NOT_ACCEPTED
+        if keys.mistyped(raw, conf.brand()):
+            return KEY_MISTYPED
+        return INVALID_KEY
 
     def start_during_lookup(self, request: Request, digest: str) -> DuringLookup | None:
         """Start what should overlap the key's database lookup, or return None.

@@ -108,6 +108,29 @@ def parse(raw: str, brand: str) -> ParsedKey | None:
     return ParsedKey(raw=raw, brand=brand, mode=mode, prefix=prefix)
 
 
+def mistyped(raw: str, brand: str) -> bool:
+    """True when `raw` reads as a key of this brand that was mistyped or cut short.
+
+    For the refusal's message only (a key that fails `parse`): the brand, mode and alphabet
+    are right, but the length or the checksum is not.
+    """
+    if not isinstance(raw, str) or len(raw) > MAX_KEY_LENGTH:
+        return False
+    parts = raw.split("_")
+    return (
+        len(parts) == 3
+        and parts[0] == brand
+        and parts[1] in MODES
+        and bool(_BASE62_RE.match(parts[2]))
+        and parse(raw, brand) is None
+    )
+
+
+def looks_like_jwt(value: str) -> bool:
+    """True when `value` has a JSON Web Token's shape (three base64url parts, a JSON header)."""
+    return value.startswith("eyJ") and value.count(".") == 2
+
+
 @lru_cache(maxsize=8)
 def derive_pepper(secret_key: str) -> bytes:
     """Derive the HMAC pepper from SECRET_KEY when APIKEYS_PEPPER is not set.

@@ -141,7 +141,7 @@ def test_a_key_that_no_longer_works_gets_a_401_saying_why(owner, make_key, chang
 
 
 def test_a_made_up_key_is_a_401(api_client):
-    api_client.credentials(HTTP_AUTHORIZATION="Bearer kp_live_madeup")
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-key-at-all")
 
     response = api_client.get(ME)
 

@@ -102,21 +102,23 @@ def _bad_checksum(raw: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "make_value",
+    ("make_value", "message"),
     [
-        pytest.param(lambda raw: "not-a-key", id="garbage"),
-        pytest.param(lambda raw: raw[:-3], id="truncated"),
-        pytest.param(lambda raw: raw.replace("kp_", "xx_", 1), id="other-brand"),
-        pytest.param(_bad_checksum, id="bad-checksum"),
-        pytest.param(lambda raw: raw[:20] + "!" + raw[21:], id="bad-character"),
+        pytest.param(lambda raw: "not-a-key", auth.INVALID_KEY, id="garbage"),
+        pytest.param(lambda raw: raw[:-3], auth.KEY_MISTYPED, id="truncated"),
+        pytest.param(lambda raw: raw.replace("kp_", "xx_", 1), auth.INVALID_KEY, id="other-brand"),
+        pytest.param(_bad_checksum, auth.KEY_MISTYPED, id="bad-checksum"),
+        pytest.param(lambda raw: raw[:20] + "!" + raw[21:], auth.INVALID_KEY, id="bad-character"),
     ],
 )
-def test_a_malformed_or_mistyped_key_costs_no_query_and_no_cache_call(make_key, cost, make_value):
+def test_a_malformed_or_mistyped_key_costs_no_query_and_no_cache_call(
+    make_key, cost, make_value, message
+):
     _, raw = make_key()
     with cost() as refused:
         response = call(make_value(raw))
     assert response.status_code == 401
-    assert response.json()["detail"] == auth.INVALID_KEY
+    assert response.json()["detail"] == message
     assert (refused.queries, refused.cache_calls) == (0, 0)
 
 

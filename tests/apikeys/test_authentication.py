@@ -81,12 +81,34 @@ def test_no_key_is_a_401_with_the_bearer_challenge():
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["", "kp_live_short", "not-a-key", "kp_live_" + "A" * 49, "kp_test_" + "é" * 49],
-)
+@pytest.mark.parametrize("value", ["", "not-a-key", "kp_test_" + "é" * 49, "xx_live_" + "A" * 49])
 def test_malformed_keys_are_invalid(value):
     assert_refused(get({"X-API-Key": value}), auth.INVALID_KEY)
+
+
+@pytest.mark.parametrize("value", ["kp_live_short", "kp_live_" + "A" * 49])
+def test_a_mistyped_or_cut_short_key_says_so(value, key_and_raw):
+    _, raw = key_and_raw
+    assert_refused(get({"X-API-Key": value}), auth.KEY_MISTYPED)
+    assert_refused(get({"X-API-Key": raw[:-1]}), auth.KEY_MISTYPED)
+
+
+@pytest.mark.parametrize("template", ["{key}", "Token {key}", "Api-Key {key}", "token  {key}"])
+def test_a_key_under_another_scheme_in_authorization_says_how_to_send_it(template, key_and_raw):
+    _, raw = key_and_raw
+    response = get({"Authorization": template.format(key=raw)})
+    assert_refused(response, auth.KEY_NEEDS_BEARER)
+
+
+def test_other_schemes_without_our_key_are_left_to_other_authenticators():
+    response = get({"Authorization": "Basic dXNlcjpwYXNz"})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Authentication credentials were not provided."
+
+
+def test_an_access_token_where_a_key_is_wanted_says_which_credential_the_endpoint_wants():
+    jwt_shaped = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJl"
+    assert_refused(get({"Authorization": f"Bearer {jwt_shaped}"}), auth.ACCESS_TOKEN_NOT_ACCEPTED)
 
 
 def test_a_well_formed_key_nobody_issued_is_invalid(key_and_raw):
