@@ -16,3 +16,11 @@ class APIKeysConfig(AppConfig):
         # A member's keys are revoked or transferred in the same transaction that removes
         # them (organizations cannot import apikeys, so it signals).
         member_leaving.connect(api_keys_of_leaving_member, dispatch_uid="apikeys.leaving")
+
+        from django.db.models.signals import post_save
+
+        from apikeys.live import broadcast_audit_event
+        from core.models import AuditEvent
+
+        # Every committed audit event, whoever recorded it, reaches the live audit stream.
+        post_save.connect(broadcast_audit_event, sender=AuditEvent, dispatch_uid="apikeys.live")

@@ -34,7 +34,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from apikeys import conf, keys
-from apikeys.lookup import api_key_for_authentication
+from apikeys.lookup import AuthLookup, api_key_for_authentication
 from apikeys.models import APIKey, EffectiveStatus
 from organizations.models import User
 from organizations.permissions import resolve_role
@@ -207,6 +207,11 @@ class APIKeyAuthentication(BaseAuthentication):
         ):
             logger.info("API key refused: unknown key with prefix %s", prefix)
             raise UnknownKey
+        return self.accept(found)
+
+    def accept(self, found: AuthLookup) -> tuple[User, APIKey]:
+        """Apply the rules to an issued key whose holder was proven: its status and expiry,
+        an active creator who is still a member. Record the use; return `(user, key)`."""
         key = found.key
         now = timezone.now()
         failure = _STATUS_FAILURES.get(key.effective_status(now))

@@ -34,6 +34,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: its `runserver` serves the ASGI app, so `make run` answers HTTP and WebSockets
+    # on one port.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "channels",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
@@ -281,6 +285,30 @@ APIKEYS_USER_RATE_PER_MINUTE = env.int("APIKEYS_USER_RATE_PER_MINUTE", default=3
 APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
 # Requests with well-formed keys that match no issued key, per client IP and minute, before
 # that address is refused (429) for the rest of the minute; 0 turns the limit off.
+# WebSockets (apikeys.channels): tickets live 30 s; an open socket's credential is checked
+# again every few seconds (a revoked key's socket closes within that); a raw key in a
+# socket's URL is refused unless turned on here (URLs end up in proxy logs).
+ASGI_APPLICATION = "portal.asgi.application"
+APIKEYS_WS_TICKET_SECONDS = env.int("APIKEYS_WS_TICKET_SECONDS", default=30)
+APIKEYS_WS_RECHECK_SECONDS = env.float("APIKEYS_WS_RECHECK_SECONDS", default=5.0)
+APIKEYS_WS_ALLOW_KEY_IN_URL = env.bool("APIKEYS_WS_ALLOW_KEY_IN_URL", default=False)
+# How a socket's `?token=` access token is checked (a DRF authentication class).
+APIKEYS_WS_ACCESS_TOKEN_AUTHENTICATION = "accounts.jwt.AccessTokenAuthentication"  # noqa: S105
+if REDIS_URL:
+    # Every process hears every other's audit events. An unreachable Redis costs a quarter
+    # second to connect; no read timeout, since a socket's consumer waits on a blocking pop.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 0.25}],
+                "prefix": env.str("CACHE_KEY_PREFIX", default="keyportal") + ":channels:",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 APIKEYS_UNKNOWN_KEYS_PER_IP_PER_MINUTE = env.int(
     "APIKEYS_UNKNOWN_KEYS_PER_IP_PER_MINUTE", default=30
 )

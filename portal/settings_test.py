@@ -36,3 +36,14 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_HSTS_PRELOAD = False
+
+# SQLite: the test database is a file, not Django's shared in-memory database, so that
+# servers in other threads (the ASGI live server the WebSocket browser tests use) lock and
+# wait as production's SQLite does (WAL, busy timeout) instead of failing with "table is
+# locked", which shared-cache in-memory databases answer to concurrent connections.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_tempfile.gettempdir(), f"keyportal-test-{os.getpid()}.sqlite3")
+    }

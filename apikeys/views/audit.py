@@ -56,6 +56,12 @@ def audit_log(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:
         event.detail_items = [(name, _display(value)) for name, value in event.details.items()]
     context = page_context(request, access, "audit-log")
     context.update(
-        form=form, page=page, events=page.object_list, page_query=query_without_page(request)
+        form=form,
+        page=page,
+        events=page.object_list,
+        page_query=query_without_page(request),
+        # New events stream in (with JavaScript) only where they belong: the unfiltered
+        # first page.
+        live_audit=not request.GET and page.number == 1,
     )
     return render(request, "integrations/audit_log.html", context, status=status)

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.browser.asgi_server import asgi_server_url  # noqa: F401  (a fixture)
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
