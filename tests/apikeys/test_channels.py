@@ -259,3 +259,28 @@ def test_connections_count_against_the_keys_rate_limit(audit_key, settings):
     detail, code = run(scenario)
     assert detail.startswith("Rate limit exceeded: retry in ")
     assert code == ws.CLOSE_RATE_LIMITED
+
+
+def test_an_access_token_in_the_url_opens_the_stream_as_its_user(owner, org):
+    from accounts.jwt import issue_tokens
+
+    access = issue_tokens(user=owner).access
+
+    async def scenario():
+        socket = communicator(f"{AUDIT}?token={access}&organization_id={org.pk}")
+        connected, _ = await socket.connect()
+        assert connected and await socket.receive_nothing()
+        await socket.disconnect()
+        return connected
+
+    assert run(scenario) is True
+
+
+def test_a_forged_access_token_is_refused(owner, org):
+    from accounts.jwt import issue_tokens
+
+    access = issue_tokens(user=owner).access
+    forged = access[:-4] + ("AAAA" if not access.endswith("AAAA") else "BBBB")
+    path = f"{AUDIT}?token={forged}&organization_id={org.pk}"
+    _, code = run(lambda: refusal_of(communicator(path)))
+    assert code == ws.CLOSE_UNAUTHENTICATED
