@@ -45,9 +45,13 @@ lock: | $(BIN)/python
 	$(PIP_COMPILE) $(LOCK_ARGS) --extra dev -o requirements/dev.txt pyproject.toml
 	$(PIP_COMPILE) --upgrade --constraint requirements/dev.txt -o requirements/run.txt pyproject.toml
 
+# A fresh clone first gets a git-ignored .env saying DEBUG=1, which the settings read:
+# `.venv/bin/python manage.py …` then works as it does here. Mail (the verification and
+# password-reset links) is printed on this console.
 run: $(VENV)/.installed-run
+	@test -f .env || { printf '%s\n' "# Local development, written by make run (git-ignored)." "DEBUG=1" > .env && echo "Wrote .env (DEBUG=1)."; }
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed-dev

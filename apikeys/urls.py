@@ -39,4 +39,5 @@ key_patterns = [
 
 audit_patterns = [
     path("", audit.audit_log, name="audit-log"),
+    path("export/<str:file_format>/", audit.audit_log_export, name="audit-log-export"),
 ]

@@ -126,6 +126,7 @@ def child_env(bench: Any, count: int, large: int | None = None) -> dict[str, str
         REDIS_URL=bench.redis_url,  # empty on SQLite: the local-memory cache, as shipped
         CACHE_KEY_PREFIX=f"keyportal-bench-{RUN}",
         SECRET_KEY=SECRET_KEY,
+        JWT_SIGNING_KEY=f"{SECRET_KEY}-jwt",  # required without DEBUG; no token is signed here
         DEBUG="0",
         PYTHONPATH=str(ROOT),
     )

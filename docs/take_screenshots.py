@@ -51,6 +51,7 @@ def app_environment(database: Path) -> dict[str, str]:
 
 def seed() -> str:
     """Create the demo organization and its keys through the services; return its id."""
+    from allauth.account.models import EmailAddress
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -62,6 +63,8 @@ def seed() -> str:
     call_command("migrate", verbosity=0, interactive=False)
     owner = User.objects.create_user(OWNER_EMAIL, PASSWORD, full_name="Dr. Ana Rivera")
     admin = User.objects.create_user("it@happypaws.example", PASSWORD, full_name="Sam Okafor")
+    for user in (owner, admin):  # signing in takes a confirmed address
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     org = orgs.organization_create(name="Happy Paws Veterinary Clinic", owner=owner)
     orgs.member_add(organization=org, actor=owner, email=admin.email, role="admin", acting_key=None)
 

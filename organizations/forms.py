@@ -1,4 +1,4 @@
-"""The Members tab's forms: they shape input; the membership services decide and write."""
+"""The Members tab's forms: they shape input; the organization services decide and write."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from typing import Any
 
 from django import forms
 
-from organizations.models import Membership, Role
+from organizations.models import Membership, Role, TwoFactorRule
 
-EMAIL_REQUIRED = "Enter the email address of the person to add."
+EMAIL_REQUIRED = "Enter the email address of the person to invite."
 EMAIL_INVALID = "Enter a valid email address."
+TWO_FACTOR_RULE_INVALID = "Choose who must use two-factor authentication."
 
 
-class MemberAddForm(forms.Form):
-    """An existing user's email and the role they get."""
+class InvitationForm(forms.Form):
+    """The email address to invite and the role they get when they accept."""
 
     email = forms.EmailField(
         max_length=254, error_messages={"required": EMAIL_REQUIRED, "invalid": EMAIL_INVALID}
@@ -38,3 +39,15 @@ class MemberRemoveForm(forms.Form):
             ("", "Revoke them"),
             *((str(m.user.pk), f"Transfer them to {m.user.email}") for m in others),
         ]
+
+
+class TwoFactorRuleForm(forms.Form):
+    """Who in the organization must use two-factor authentication."""
+
+    two_factor_rule = forms.ChoiceField(
+        choices=TwoFactorRule.choices,
+        error_messages={
+            "required": TWO_FACTOR_RULE_INVALID,
+            "invalid_choice": TWO_FACTOR_RULE_INVALID,
+        },
+    )

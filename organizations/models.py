@@ -1,8 +1,10 @@
-"""Users (email login), organizations and memberships with roles."""
+"""Users (email login), organizations, memberships with roles, and invitations."""
 
 import unicodedata
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -84,6 +86,14 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"
 
 
+class TwoFactorRule(models.TextChoices):
+    """Who in an organization must have two-factor authentication turned on."""
+
+    OFF = "off", "Not required"
+    MANAGERS = "managers", "Required for owners and admins"
+    EVERYONE = "everyone", "Required for everyone"
+
+
 class Organization(models.Model):
     """A clinic or company: the unit that owns API keys and members."""
 
@@ -91,10 +101,22 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    two_factor_rule = models.CharField(
+        max_length=16,
+        choices=TwoFactorRule.choices,
+        default=TwoFactorRule.OFF,
+        help_text="Who must use two-factor authentication here; only owners change it.",
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="organizations")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(two_factor_rule__in=[r.value for r in TwoFactorRule]),
+                name="organization_two_factor_rule_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -132,3 +154,85 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+def invitation_expiry() -> datetime:
+    """When an invitation sent now stops working: `INVITATION_DAYS` (7) days from now."""
+    return timezone.now() + timedelta(days=settings.INVITATION_DAYS)
+
+
+class Invitation(models.Model):
+    """An offer to join an organization with a role, sent to an email address.
+
+    The link's secret token is never stored, only its digest (`organizations.tokens`): the
+    database alone lets no one accept an invitation. A pending invitation past `expires_at`
+    no longer works, whether or not `invitations_expire` has marked it expired yet.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField("email address", max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Sent by an operator on the server (`manage.py invite`), not by a member: no inviter's
+    # role to re-check on acceptance. An inviter deleted since leaves this False.
+    by_operator = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=invitation_expiry)
+    status = models.CharField(
+        max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open offer per address: resending renews it instead of adding a second.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in InvitationStatus]),
+                name="invitation_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="invitation_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role}, {self.status})"
+
+    @property
+    def is_past_due(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def effective_status(self) -> str:
+        """The status as users see it: a pending invitation past its expiry has expired."""
+        if self.status == InvitationStatus.PENDING and self.is_past_due:
+            return InvitationStatus.EXPIRED
+        return self.status

@@ -13,6 +13,10 @@ permission classes) asks these functions; none of them compares roles on its own
 - A credential acts with its user's current role: a key's effective scopes are the granted
   ones that role may still hold (`effective_scopes`, from the `APIKEYS_SCOPES` registry).
 - No API key grants, changes or removes the owner role: only a signed-in owner does.
+- Invitations follow the rules of adding a member (only owners invite owners); only owners
+  and admins see them, since they hold the addresses of people who are not members yet.
+- Only signed-in owners set the organization's two-factor rule; `two_factor_required` says
+  whom it binds.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from core.errors import Conflict, Forbidden
-from organizations.models import Membership, Role
+from organizations.models import Membership, Organization, Role, TwoFactorRule
 
 if TYPE_CHECKING:
-    from organizations.models import Organization, User
+    from organizations.models import User
 
 
 class KeyLike(Protocol):
@@ -218,3 +222,62 @@ def can_read_audit(role: Role | str | None) -> bool:
     stays one decision even if who manages and who audits ever differ.
     """
     return role is not None and Role(role) in MANAGER_ROLES
+
+
+INVITATIONS_NOT_VISIBLE = "Only owners and admins of this organization can see its invitations."
+ONLY_OWNERS_SET_TWO_FACTOR = "Only owners can change the organization's two-factor rule."
+
+
+def can_see_invitations(role: Role | str | None) -> bool:
+    """Tell whether a role may list an organization's invitations (outsiders' addresses)."""
+    return is_manager_role(role)
+
+
+def can_set_two_factor_rule(role: Role | str | None) -> bool:
+    """Tell whether a role may change the two-factor rule (owners only: an admin must not
+    be able to loosen what protects the owners' accounts)."""
+    return role is not None and Role(role) == Role.OWNER
+
+
+def two_factor_required(role: Role | str | None, rule: TwoFactorRule | str) -> bool:
+    """Tell whether someone acting with `role` must use two-factor under `rule`. No I/O.
+
+    `managers` binds owners and admins (staff acting as admins included), `everyone` binds
+    every role, `off` no one. No role (not a member) is bound by nothing here.
+    """
+    if role is None:
+        return False
+    if rule == TwoFactorRule.EVERYONE:
+        return True
+    if rule == TwoFactorRule.MANAGERS:
+        return is_manager_role(role)
+    return False
+
+
+TWO_FACTOR_REQUIRED = (
+    "This organization requires two-factor authentication for your role: set up an "
+    "authenticator app to continue."
+)
+
+
+def has_two_factor(user: User) -> bool:
+    """Tell whether `user` has an authenticator app (allauth.mfa's TOTP) set up."""
+    # Imported here: allauth's models load only once the app registry is ready.
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    return is_mfa_enabled(user, types=[Authenticator.Type.TOTP])
+
+
+def lacks_required_two_factor(user: User, organization: Organization | object) -> bool:
+    """Tell whether `user` must set up two-factor before using `organization` (an instance
+    or its id): its rule binds the role they act with there and they have no authenticator
+    app. The pages send them to set one up; the API refuses them (403)."""
+    rule = (
+        Organization.objects.filter(pk=getattr(organization, "pk", organization))
+        .values_list("two_factor_rule", flat=True)
+        .first()
+    )
+    if rule is None or rule == TwoFactorRule.OFF:
+        return False
+    return two_factor_required(role_in(user, organization), rule) and not has_two_factor(user)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
+from core.api.routing import not_found as api_not_found
+
 API_PREFIX = "/api/"
 
 
@@ -28,7 +30,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
 
 

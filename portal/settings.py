@@ -4,7 +4,10 @@ The embedded default is SQLite with the local-memory cache, so `make run` works 
 fresh clone; PostgreSQL and Redis come in through `DATABASE_URL` and `REDIS_URL`.
 """
 
+import hashlib
+import hmac
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -48,9 +51,14 @@ INSTALLED_APPS = [
     "channels",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt.token_blacklist",
     "core",
     "organizations",
     "apikeys",
+    "accounts",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -161,6 +171,53 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "integrations"
 LOGOUT_REDIRECT_URL = "login"
 
+# People's accounts (django-allauth, with `accounts` adapting it) ----------------------
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+# No one signs in, so no one creates or manages keys, before proving they own the address.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# The address is the account's sign-in: one per account, changed by no one but staff.
+ACCOUNT_MAX_EMAIL_ADDRESSES = 1
+# Sign-up with a known address mails its owner instead of saying it is taken.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = True
+# Mail the account's owner when its password or two-factor changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Keyportal: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# One sign-in throttle for every password check (organizations.views.login): allauth's own
+# per-view and failed-password limits would be a second, differently counted one. Its
+# limit on wrong two-factor codes ("login_failed", keyed per user) stays.
+ACCOUNT_RATE_LIMITS = {"login": None}
+# Open sign-up: by default under `make run` (DEBUG), closed in production, where only a
+# visitor holding an open invitation may create an account.
+ACCOUNT_SIGNUP_OPEN = env.bool("ACCOUNT_SIGNUP_OPEN", default=DEBUG)
+# Password reset links work for an hour, and once (a new password invalidates them).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Keyportal"
+# Staff open the admin only with an authenticator app set up (off under DEBUG).
+ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=not DEBUG)
+
+# Email: `EMAIL_URL` names the backend (smtp+tls://user:password@host:587, consolemail://).
+# Under DEBUG, mail is printed on the console; in production it goes to an SMTP server
+# (a local relay on port 25 unless set).
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://127.0.0.1:25")
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS…;
+# the parts the URL leaves out keep Django's defaults.
+vars().update({name: value for name, value in _email.items() if value is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Keyportal <keyportal@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Login throttling: attempts per window, counted per client IP and per email address.
 # The proxies (addresses or networks) whose X-Forwarded-For is believed: behind the TLS
 # proxy, the client's address for audit events and sign-in limits (core/clients.py).
@@ -169,6 +226,13 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=10)
 LOGIN_RATE_LIMIT_PER_IP = env.int("LOGIN_RATE_LIMIT_PER_IP", default=50)
 LOGIN_RATE_WINDOW_SECONDS = env.int("LOGIN_RATE_WINDOW_SECONDS", default=300)
+
+# The site's own address, for links in emails (invitations): taken from the configuration
+# rather than a request's Host header, so no request can make Keyportal mail a link to
+# another site. Unset in production, pages fall back to the (ALLOWED_HOSTS-checked) host.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# How long an invitation link works.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
 # Server-side sessions: the show-once page reads a new key out of the session, so the
 # session must never live in a (signed but readable) cookie. Messages likewise.
@@ -217,7 +281,10 @@ if not DEBUG:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
+    # An access token (accounts.jwt) first: it claims only JWT-shaped Bearer values, and
+    # APIKeyAuthentication refuses those with a message saying it wants a key.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.jwt.AccessTokenAuthentication",
         "apikeys.authentication.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -271,6 +338,37 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [CSP_SELF],
         "frame-ancestors": [CSP_NONE],
     },
+}
+
+# Token login for API clients (accounts.jwt) -----------------------------------------
+# Access tokens are signed with a key of their own, so SECRET_KEY never signs a bearer
+# credential and either can be rotated alone. Required in production; under DEBUG it is
+# derived from SECRET_KEY (the test settings set a throwaway one).
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="")
+if not JWT_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "JWT_SIGNING_KEY is not set. Set it to its own long random value in the "
+            "environment (or .env), or set DEBUG=1 for local development."
+        )
+    JWT_SIGNING_KEY = hmac.new(
+        SECRET_KEY.encode(), b"keyportal.jwt-signing-key", hashlib.sha256
+    ).hexdigest()
+if len(JWT_SIGNING_KEY) < 32:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must be at least 32 characters long.")
+SIMPLE_JWT = {
+    # Short-lived: an access token cannot be revoked before it expires (a refresh token can).
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=5)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    # Every refresh returns a new refresh token and ends the one it used.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "UPDATE_LAST_LOGIN": False,
 }
 
 # API keys ---------------------------------------------------------------------------
@@ -354,6 +452,29 @@ APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE = env.str(
 if APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE not in ("open", "closed"):
     raise ImproperlyConfigured("APIKEYS_RATE_LIMIT_ON_CACHE_FAILURE must be 'open' or 'closed'.")
 APIKEYS_DEFAULT_SCOPES = env.list("APIKEYS_DEFAULT_SCOPES", default=["records:read"])
+
+# Leaked keys (apikeys.leaks) ----------------------------------------------------------
+# GitHub's secret scanning partner program: reports are signed with keys GitHub publishes
+# here, fetched with a short timeout and cached; a report signed with a key not in the cache
+# refetches them, at most once per SECRET_SCANNING_GITHUB_REFETCH_SECONDS.
+SECRET_SCANNING_GITHUB_KEYS_URL = env.str(
+    "SECRET_SCANNING_GITHUB_KEYS_URL",
+    default="https://api.github.com/meta/public_keys/secret_scanning",
+)
+SECRET_SCANNING_GITHUB_KEYS_CACHE_SECONDS = env.int(
+    "SECRET_SCANNING_GITHUB_KEYS_CACHE_SECONDS", default=3600
+)
+SECRET_SCANNING_GITHUB_REFETCH_SECONDS = env.int(
+    "SECRET_SCANNING_GITHUB_REFETCH_SECONDS", default=60
+)
+SECRET_SCANNING_GITHUB_FETCH_TIMEOUT = env.float(
+    "SECRET_SCANNING_GITHUB_FETCH_TIMEOUT", default=5.0
+)
+# Tokens in one report beyond this are a 400 (the body is also capped by
+# DATA_UPLOAD_MAX_MEMORY_SIZE).
+SECRET_SCANNING_MAX_TOKENS = env.int("SECRET_SCANNING_MAX_TOKENS", default=1000)
+# Public leak reports (`POST /api/leaked-keys/`) per client IP and hour, then 429.
+LEAK_REPORTS_PER_IP_PER_HOUR = env.int("LEAK_REPORTS_PER_IP_PER_HOUR", default=20)
 
 # Every handler masks key-shaped values: a key that reached a URL must not reach a log.
 LOGGING = {

@@ -8,8 +8,13 @@ hosts, and plain-HTTP cookies with no HTTPS redirect or HSTS (the test client sp
 
 import os
 
-# Before the import: without DEBUG, the shipped settings refuse to start with no SECRET_KEY.
+# Before the import: without DEBUG, the shipped settings refuse to start with no SECRET_KEY
+# (or JWT_SIGNING_KEY).
 os.environ.setdefault("SECRET_KEY", "test-only-keyportal-secret-key-never-used-in-production")
+# The tests run the production settings: the `.env` that `make run` writes (DEBUG=1) must not
+# turn development mode on under them (the process environment wins over `.env`).
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("JWT_SIGNING_KEY", "test-only-keyportal-jwt-key-never-used-in-production")
 
 from portal.settings import *  # noqa: F403
 from portal.settings import ALLOWED_HOSTS as _SHIPPED_ALLOWED_HOSTS
@@ -36,6 +41,11 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_HSTS_PRELOAD = False
+
+# Links in account emails point at the test client's plain-HTTP host. Staff reach the admin
+# without two-factor unless a test turns `ADMIN_REQUIRE_TWO_FACTOR` on.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+ADMIN_REQUIRE_TWO_FACTOR = False
 
 # SQLite: the test database is a file, not Django's shared in-memory database, so that
 # servers in other threads (the ASGI live server the WebSocket browser tests use) lock and

@@ -2,8 +2,10 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from django.test import Client
 from rest_framework.test import APIClient
 
 
@@ -12,6 +14,33 @@ def signed_in(user) -> APIClient:
     client = APIClient()
     client.force_login(user)
     return client
+
+
+def reauthenticated(client, user):
+    """Record in `client`'s session that `user` just typed their password again, as allauth's
+    re-authentication page does, so pages behind `reauthentication_required` do not ask."""
+    from allauth.account.internal.flows import login as allauth_login
+
+    session = client.session
+    session[allauth_login.AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session[allauth_login._AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
+    return client
+
+
+def sign_ins_are_fresh(monkeypatch) -> None:
+    """Make every `force_login` of a test also a fresh authentication (`reauthenticated`),
+    as signing in on the sign-in page is: for the tests of pages behind
+    `reauthentication_required` that are not about re-authentication itself."""
+    login = Client._login
+
+    def _login(self, user, backend=None):
+        login(self, user, backend)
+        reauthenticated(self, user)
+
+    monkeypatch.setattr(Client, "_login", _login)
 
 
 KEYS = "/api/api-keys/"
@@ -42,3 +71,13 @@ def run_python(
         timeout=300,
         check=check,
     )
+
+
+def assert_json_error(response, status: int) -> dict:
+    """Assert an API error: `status`, JSON `{"detail": "..."}` and the X-Request-ID header."""
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert response["X-Request-ID"]
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body

@@ -26,6 +26,7 @@ from apikeys.services.bounds import (
     SCOPE_ESCALATION,
 )
 from apikeys.services.create import api_key_create
+from apikeys.services.leaked import api_key_report_leaked
 from apikeys.services.rotation import api_key_rotate
 from apikeys.services.transitions import (
     api_key_pause,
@@ -56,6 +57,7 @@ __all__ = [
     "api_key_pause",
     "api_key_remove_default",
     "api_key_rename",
+    "api_key_report_leaked",
     "api_key_resume",
     "api_key_revoke",
     "api_key_rotate",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -118,6 +119,7 @@ def api_key_rename(
 
 
 @login_required
+@reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
 @sensitive_variables()
 def api_key_rotate(

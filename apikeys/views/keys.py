@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -83,6 +84,7 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
 
 
 @login_required
+@reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
 @sensitive_variables()
 def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResponse:

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
+NOT_FOUND = "Not found."
+
 
 @csrf_exempt  # the target view is a DRF view: SessionAuthentication enforces CSRF there
 def without_trailing_slash(request: HttpRequest, rest: str) -> HttpResponse:
@@ -17,6 +19,17 @@ def without_trailing_slash(request: HttpRequest, rest: str) -> HttpResponse:
     try:
         match = resolve(f"{request.path_info}/")
     except Resolver404:
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return not_found(request)
     request.resolver_match = match
     return match.func(request, *match.args, **match.kwargs)
+
+
+@csrf_exempt  # a POST to a wrong path is a 404, not a CSRF page
+def not_found(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    """Answer any path under /api/ that no route matches with a JSON 404.
+
+    Mounted as the API's last route, so the resolver never fails below /api/: with `DEBUG`
+    on, Django would answer a failed resolve with its HTML debug page, whatever handler404
+    says, and API clients always get `{"detail": ...}`.
+    """
+    return JsonResponse({"detail": NOT_FOUND}, status=404)

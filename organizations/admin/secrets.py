@@ -1,9 +1,10 @@
 """Keep stored secrets out of every admin query and page: a digest must not become an oracle.
 
-`hashed_key` (an API key's HMAC digest) and `password` (a user's password hash) are stored
-secrets. The admin turns query-string parameters into ORM lookups, so without this mixin
-`?hashed_key__startswith=ab` filters the key list and staff recover a digest a character
-at a time by watching which rows remain (`?password__startswith=` does the same for users).
+`hashed_key` (an API key's HMAC digest), `password` (a user's password hash) and
+`token_hash` (an invitation link's digest) are stored secrets. The admin turns query-string
+parameters into ORM lookups, so without this mixin `?hashed_key__startswith=ab` filters the
+key list and staff recover a digest a character at a time by watching which rows remain
+(`?password__startswith=` does the same for users).
 Searching, sorting or filtering by a secret leaks it the same way, through any relation
 (`api_key__hashed_key`, `created_by__password`), so none of them may name one.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
-SECRET_FIELDS = frozenset({"hashed_key", "password"})
+SECRET_FIELDS = frozenset({"hashed_key", "password", "token_hash"})
 
 
 def _path_of(item: Any) -> str | None:

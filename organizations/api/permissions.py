@@ -9,21 +9,26 @@ credential bound to one organization (an API key: `apikeys` plugs in through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from core.api import aliases
 from core.ids import parse_uuid
 from organizations.permissions import (
     MEMBERS_MANAGE_SCOPE,
     MISSING_SCOPE,
     NOT_A_MANAGER,
+    TWO_FACTOR_REQUIRED,
     WRONG_ORGANIZATION,
     KeyLike,
     effective_scopes,
     is_manager_role,
+    lacks_required_two_factor,
     role_in,
 )
 
@@ -35,11 +40,21 @@ READ_SCOPE = "organization:read"
 # `api_keys:manage` implies reading the organization it manages keys for.
 MANAGE_KEYS_SCOPE = "api_keys:manage"
 
-ORGANIZATION_PARAMS = ("organization_id", "organizationId", "clinic_id")
+# The one name of the organization a request acts in, in URLs, query strings and bodies.
+# Other vendors' spellings (`organizationId`, `clinic_id`, ...) are never read: a view that
+# refuses unknown input names them with everything else it refuses, and on any other view
+# (downstream ones) the check below refuses them, so no view can act on an organization
+# this check did not see.
+ORGANIZATION_PARAMS = ("organization_id",)
 
 
 def request_credential(request: Request) -> KeyLike | None:
-    """The scoped credential (an API key) a request authenticated with; None for a session."""
+    """The scoped credential (an API key) a request authenticated with; None for a person.
+
+    A person is a session or an access token from `POST /api/auth/login` (`request.auth` is
+    then the token, which has no scopes): the same person with the same role, so the same
+    rules, only without a cookie and so without CSRF.
+    """
     auth = getattr(request, "auth", None)
     return auth if hasattr(auth, "scopes") and hasattr(auth, "organization_id") else None
 
@@ -50,15 +65,25 @@ def credential_scopes(credential: KeyLike) -> list[str]:
     return effective_scopes(credential.scopes, credential.role)
 
 
+def refuse_organization_aliases(query: Mapping, data: Mapping) -> None:
+    """Refuse other vendors' names for `organization_id` with a 400 naming it."""
+    for given, kind in ((query, aliases.PARAMETER), (data, aliases.FIELD)):
+        named = [alias for alias in aliases.aliases_of(ORGANIZATION_PARAMS[0]) if alias in given]
+        if named:
+            raise ValidationError(aliases.unknown_names(named, ORGANIZATION_PARAMS, kind=kind))
+
+
 def requested_organization_id(request: Request, view: APIView) -> str | None:
     """The organization a request names: in the URL, the query string or the JSON body."""
     kwargs = getattr(view, "kwargs", {}) or {}
+    data = request.data if isinstance(getattr(request, "data", None), dict) else {}
+    if not getattr(view, "refuses_unknown_input", False):
+        refuse_organization_aliases(request.query_params, data)
     for name in ORGANIZATION_PARAMS:
         if kwargs.get(name):
             return str(kwargs[name])
         if request.query_params.get(name):
             return request.query_params[name]
-    data = request.data if isinstance(getattr(request, "data", None), dict) else {}
     for name in ORGANIZATION_PARAMS:
         if data.get(name):
             return str(data[name])
@@ -115,7 +140,35 @@ class HasOrganizationAccess(BasePermission):
         organization_id = parse_uuid(named)
         if organization_id is None:
             return self.allow_malformed
-        return organization_role(request, organization_id) is not None
+        if organization_role(request, organization_id) is None:
+            return False
+        return two_factor_satisfied(self, request, organization_id)
+
+
+def two_factor_satisfied(
+    permission: BasePermission, request: Request, organization: object
+) -> bool:
+    """Tell whether the organization's two-factor rule lets this caller in (setting the 403
+    message when not). A person (session or access token) whose role there the rule binds
+    must have an authenticator app; an API key is bound by its scopes instead."""
+    if request_credential(request) is None and lacks_required_two_factor(
+        request.user, organization
+    ):
+        permission.message = TWO_FACTOR_REQUIRED
+        return False
+    return True
+
+
+class TwoFactorSatisfied(BasePermission):
+    """The two-factor rule of the organization a view's URL names under another name than
+    `organization_id` (set `organization_url_kwarg` on the view, e.g. "id" or "pk")."""
+
+    message = TWO_FACTOR_REQUIRED
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        kwarg = getattr(view, "organization_url_kwarg", "organization_id")
+        organization_id = parse_uuid((getattr(view, "kwargs", {}) or {}).get(kwarg))
+        return organization_id is None or two_factor_satisfied(self, request, organization_id)
 
 
 class OrganizationAccess(HasOrganizationAccess):

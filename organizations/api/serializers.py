@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from core.api.serializers import ClosedSerializer
 from organizations import services
-from organizations.models import Role
+from organizations.models import Role, TwoFactorRule
 
 ONLY_ROLE_CHANGES = "Only the role can be changed here. Unexpected fields: {fields}."
 
@@ -22,6 +22,12 @@ class OrganizationSerializer(serializers.Serializer):
         choices=Role.choices,
         read_only=True,
         help_text="The caller's role here (a key acts with its creator's role).",
+    )
+    two_factor_rule = serializers.ChoiceField(
+        choices=TwoFactorRule.choices,
+        read_only=True,
+        help_text="Who must use two-factor here: `off`, `managers` (owners and admins) or "
+        "`everyone`. Owners change it on the Members page.",
     )
 
 
@@ -45,13 +51,6 @@ def _role_field(**kwargs: object) -> serializers.ChoiceField:
         },
         **kwargs,
     )
-
-
-class MemberCreateSerializer(serializers.Serializer):
-    """The input of `POST /api/organizations/{id}/members/`: an existing user by email."""
-
-    email = serializers.EmailField(help_text="The email address the user signs in with.")
-    role = _role_field(default=Role.MEMBER)
 
 
 class MemberRemoveSerializer(ClosedSerializer):

@@ -14,17 +14,19 @@ from rest_framework.response import Response
 
 from core.api import docs
 from core.api.pagination import Pagination
+from core.api.serializers import validated_body
+from core.api.strict import StrictInput
 from core.audit import AuditContext
 from organizations import services
 from organizations.api.permissions import (
     CanManageMembers,
     OrganizationAccess,
     ReadsOrganization,
+    TwoFactorSatisfied,
     request_credential,
     within_credential_organization,
 )
 from organizations.api.serializers import (
-    MemberCreateSerializer,
     MemberRemoveSerializer,
     MemberSerializer,
     MemberUpdateSerializer,
@@ -35,6 +37,7 @@ from organizations.selectors import members_of, organizations_visible_to, roles_
 
 ORGANIZATION_NOT_FOUND = "No organization with this id among yours."
 MEMBER_NOT_FOUND = "That user is not a member of this organization."
+TRANSFER_TO_TWICE = "Send transfer_to once: in the query string or in the body."
 
 
 def organizations_visible(request: Request) -> QuerySet[Organization]:
@@ -70,10 +73,16 @@ def with_roles(request: Request, organizations: list[Organization]) -> list[Orga
         responses=docs.responses({200: OrganizationSerializer}, docs.READ_ONE),
     ),
 )
-class OrganizationViewSet(viewsets.GenericViewSet):
+class OrganizationViewSet(StrictInput, viewsets.GenericViewSet):
     """The organizations the caller acts in, with their role in each."""
 
-    permission_classes = [IsAuthenticated, OrganizationAccess, ReadsOrganization]
+    permission_classes = [
+        IsAuthenticated,
+        OrganizationAccess,
+        ReadsOrganization,
+        TwoFactorSatisfied,
+    ]
+    organization_url_kwarg = "pk"  # for TwoFactorSatisfied
     serializer_class = OrganizationSerializer
     pagination_class = Pagination
     lookup_value_converter = "uuid"
@@ -98,14 +107,6 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         summary="List an organization's members",
         responses=docs.responses({200: MemberSerializer(many=True)}, docs.READ_ONE),
     ),
-    create=docs.operation(
-        operation_id="organization_members_add",
-        summary="Add an existing user as a member",
-        description="Owners and admins; only owners grant the owner role, and never through "
-        "an API key (keys need `members:manage`).",
-        request=MemberCreateSerializer,
-        responses=docs.responses({201: MemberSerializer}, docs.WRITE),
-    ),
     retrieve=docs.operation(
         operation_id="organization_members_retrieve",
         summary="Read a member",
@@ -125,22 +126,27 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         description="The member's API keys are revoked in the same step, unless "
         "`transfer_to` (a query parameter, or a JSON body) names a remaining member who takes "
         "them over. Keys need `members:manage`; no key removes an owner.",
-        parameters=[MemberRemoveSerializer],
         responses=docs.responses({204: None}, docs.WRITE),
     ),
 )
-class MemberViewSet(viewsets.GenericViewSet):
-    """An organization's members: everyone reads, owners and admins change them."""
+class MemberViewSet(StrictInput, viewsets.GenericViewSet):
+    """An organization's members: everyone reads, owners and admins change them.
+
+    People join through invitations (`organizations.api.invitations`), never by being added
+    here: no one becomes a member without accepting.
+    """
 
     serializer_class = MemberSerializer
     pagination_class = Pagination
     lookup_field = "user_id"
     lookup_value_converter = "uuid"
+    query_serializers = {"destroy": MemberRemoveSerializer}
+    organization_url_kwarg = "id"  # for TwoFactorSatisfied
 
     def get_permissions(self) -> list[BasePermission]:
         reads = self.action in ("list", "retrieve")
         third = ReadsOrganization() if reads else CanManageMembers()
-        return [IsAuthenticated(), OrganizationAccess(), third]
+        return [IsAuthenticated(), OrganizationAccess(), third, TwoFactorSatisfied()]
 
     def organization(self) -> Organization:
         pk = self.kwargs["id"]
@@ -162,34 +168,19 @@ class MemberViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
-    def create(self, request: Request, **kwargs: UUID) -> Response:
-        organization = self.organization()
-        serializer = MemberCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        membership = services.member_add(
-            organization=organization,
-            actor=request.user,
-            email=serializer.validated_data["email"],
-            role=serializer.validated_data["role"],
-            context=AuditContext.from_request(request),
-            acting_key=request_credential(request),
-        )
-        return Response(MemberSerializer(membership).data, status=201)
-
     def retrieve(self, request: Request, **kwargs: UUID) -> Response:
         return Response(MemberSerializer(self.get_object()).data)
 
     def partial_update(self, request: Request, **kwargs: UUID) -> Response:
         membership = self.get_object()
-        serializer = MemberUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        if "role" not in serializer.validated_data:
+        data = validated_body(request, MemberUpdateSerializer, partial=True)
+        if "role" not in data:
             return Response(MemberSerializer(membership).data)
         membership = services.member_change_role(
             organization=membership.organization,
             actor=request.user,
             user=membership.user,
-            role=serializer.validated_data["role"],
+            role=data["role"],
             context=AuditContext.from_request(request),
             acting_key=request_credential(request),
         )
@@ -197,12 +188,14 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     def destroy(self, request: Request, **kwargs: UUID) -> Response:
         membership = self.get_object()
-        given = request.data if request.data else request.query_params.dict()
-        serializer = MemberRemoveSerializer(data=given)
-        serializer.is_valid(raise_exception=True)
+        body = validated_body(request, MemberRemoveSerializer)
+        if body and self.validated_query:
+            # Two answers to one question: neither is silently preferred.
+            raise ValidationError({"transfer_to": [TRANSFER_TO_TWICE]})
+        given = body or self.validated_query
         transfer_to = None
-        if "transfer_to" in serializer.validated_data:
-            transfer_to = User.objects.filter(pk=serializer.validated_data["transfer_to"]).first()
+        if "transfer_to" in given:
+            transfer_to = User.objects.filter(pk=given["transfer_to"]).first()
             if transfer_to is None:
                 raise ValidationError({"transfer_to": [services.TRANSFER_TO_INVALID]})
         services.member_remove(

@@ -13,7 +13,7 @@ from apikeys.authentication import CONFLICTING_KEYS, KEY_IN_URL
 from apikeys.models import APIKey
 from core.api.negotiation import FORMAT_UNSUPPORTED
 from portal.urls import api_patterns
-from tests.helpers import signed_in
+from tests.helpers import assert_json_error, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +33,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 handler500 = "portal.errors.server_error"
-
-
-def assert_json_error(response, status: int) -> dict:
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/json"
-    assert response["X-Request-ID"]
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 @pytest.mark.parametrize(

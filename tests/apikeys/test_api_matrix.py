@@ -45,6 +45,7 @@ def foreign(other_org, outsider):
 
 KEY = "/api/api-keys/{key}/"
 MEMBERS = "/api/organizations/{org}/members/"
+INVITATIONS = "/api/organizations/{org}/invitations/"
 OBJECT_REQUESTS = [
     pytest.param("get", KEY, None, id="read key"),
     pytest.param("patch", KEY, {"name": "Mine now"}, id="rename key"),
@@ -55,11 +56,14 @@ OBJECT_REQUESTS = [
     ],
     pytest.param("get", "/api/organizations/{org}/", None, id="read organization"),
     pytest.param("get", MEMBERS, None, id="list members"),
-    pytest.param("post", MEMBERS, {"email": "member@example.com", "role": "owner"}, id="add"),
+    pytest.param("get", INVITATIONS, None, id="list invitations"),
+    pytest.param("post", INVITATIONS, {"email": "new@example.com", "role": "owner"}, id="invite"),
     pytest.param("get", MEMBERS + "{user}/", None, id="read member"),
     pytest.param("patch", MEMBERS + "{user}/", {"role": "member"}, id="change role"),
     pytest.param("delete", MEMBERS + "{user}/", None, id="remove member"),
     pytest.param("get", "/api/users/{user}/api-keys/", None, id="user's keys"),
+    pytest.param("post", "/api/users/me/api-keys/{key}/rotate/", None, id="rotate own key"),
+    pytest.param("delete", "/api/users/me/api-keys/{key}/", None, id="revoke own key"),
 ]
 
 
@@ -86,11 +90,12 @@ def test_another_organizations_objects_are_404s_and_stay_unchanged(
     ("method", "path"),
     [
         ("get", "/api/api-keys/?organization_id={org}"),
-        ("get", "/api/api-keys/?organizationId={org}"),
+        ("get", "/api/users/me/api-keys/?organization_id={org}"),
         ("post", "/api/api-keys/"),
+        ("post", "/api/users/me/api-keys/"),
         ("get", "/api/audit-events/?organization_id={org}"),
     ],
-    ids=["list keys", "list keys (camelCase)", "create key", "audit events"],
+    ids=["list keys", "list own keys", "create key", "create own key", "audit events"],
 )
 def test_naming_another_organization_is_a_403(caller, foreign, other_org, method, path):
     body = {"name": "Planted", "organization_id": str(other_org.pk)} if method == "post" else None
@@ -102,6 +107,18 @@ def test_naming_another_organization_is_a_403(caller, foreign, other_org, method
     assert response.json() == {"detail": expected}
     assert foreign.raw not in response.content.decode()
     assert APIKey.objects.filter(organization=other_org).count() == 1
+
+
+@pytest.mark.parametrize("alias", ["organizationId", "clinic_id"])
+def test_another_vendors_name_for_the_organization_is_a_400_naming_ours(
+    caller, foreign, other_org, alias
+):
+    # `organization_id` is the only name: an alias is refused, never read (nor ignored).
+    response = caller.get(f"/api/api-keys/?{alias}={other_org.pk}")
+
+    assert response.status_code == 400
+    assert response.json()[alias] == ['Unknown query parameter. Use "organization_id".']
+    assert str(foreign.pk) not in response.content.decode()
 
 
 def test_lists_never_show_another_organizations_keys_or_organization(caller, foreign, org):

@@ -86,13 +86,22 @@ def client_for(key_client, org, owner):
 
 @pytest.fixture
 def world(org, owner, admin, member, staff, make_key):
-    """The objects the calls name: a target key, a paused one, a default one, a member."""
+    """The objects the calls name: a target key, a paused one, a default one, a member, a
+    pending invitation."""
     target, _ = make_key(name="Target")
     paused, _ = make_key(name="Paused")
     services.api_key_pause(key=paused, actor=owner, acting_key=None)
     default, _ = make_key(name="Default")
     services.api_key_set_default(key=default, actor=owner, acting_key=None)
     newcomer = UserFactory(email="newcomer@example.com")
+    invitation = org_services.invitation_create(
+        organization=org,
+        actor=owner,
+        acting_key=None,
+        email="invited@example.com",
+        role=Role.MEMBER,
+        site_url="http://testserver",
+    )
     return {
         "org": org.pk,
         "owner": owner.pk,
@@ -101,6 +110,7 @@ def world(org, owner, admin, member, staff, make_key):
         "paused": paused.pk,
         "default": default.pk,
         "newcomer": newcomer.email,
+        "invitation": invitation.pk,
     }
 
 
@@ -126,11 +136,23 @@ ENDPOINTS = {
     "read organization": _row("get", "/api/organizations/{org}/", None, READ_ORG),
     "list members": _row("get", "/api/organizations/{org}/members/", None, READ_ORG),
     "read member": _row("get", "/api/organizations/{org}/members/{owner}/", None, READ_ORG),
-    "add member": _row(
+    "list invitations": _row(
+        "get", "/api/organizations/{org}/invitations/", None, MEMBERS.format(200)
+    ),
+    "invite": _row(
         "post",
-        "/api/organizations/{org}/members/",
+        "/api/organizations/{org}/invitations/",
         {"email": "{newcomer}", "role": "member"},
         MEMBERS.format(201),
+    ),
+    "resend invitation": _row(
+        "post",
+        "/api/organizations/{org}/invitations/{invitation}/resend/",
+        None,
+        MEMBERS.format(200),
+    ),
+    "revoke invitation": _row(
+        "delete", "/api/organizations/{org}/invitations/{invitation}/", None, MEMBERS.format(204)
     ),
     "change role": _row(
         "patch",

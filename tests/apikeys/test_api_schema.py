@@ -22,7 +22,11 @@ CONTRACT = {
     ("get", "/api/organizations/"),
     ("get", "/api/organizations/{id}/"),
     ("get", "/api/organizations/{id}/members/"),
-    ("post", "/api/organizations/{id}/members/"),
+    ("get", "/api/organizations/{id}/invitations/"),
+    ("post", "/api/organizations/{id}/invitations/"),
+    ("get", "/api/organizations/{id}/invitations/{invitation_id}/"),
+    ("delete", "/api/organizations/{id}/invitations/{invitation_id}/"),
+    ("post", "/api/organizations/{id}/invitations/{invitation_id}/resend/"),
     ("get", "/api/organizations/{id}/members/{user_id}/"),
     ("patch", "/api/organizations/{id}/members/{user_id}/"),
     ("delete", "/api/organizations/{id}/members/{user_id}/"),
@@ -37,9 +41,33 @@ CONTRACT = {
     ("post", "/api/api-keys/{id}/remove-default/"),
     ("post", "/api/api-keys/{id}/rotate/"),
     ("get", "/api/users/{user_id}/api-keys/"),
+    ("get", "/api/users/me/api-keys/"),
+    ("post", "/api/users/me/api-keys/"),
+    ("delete", "/api/users/me/api-keys/{id}/"),
+    ("post", "/api/users/me/api-keys/{id}/rotate/"),
     ("get", "/api/audit-events/"),
+    ("get", "/api/audit-events/export/"),
     ("post", "/api/ws-tickets/"),
+    ("post", "/api/secret-scanning/github/"),
+    ("post", "/api/leaked-keys/"),
+    ("post", "/api/auth/login/"),
+    ("post", "/api/auth/refresh/"),
+    ("post", "/api/auth/logout/"),
 }
+
+# Endpoints that authenticate nobody (`auth=[]`): no credential to refuse, so no 401 or 403
+# for one. Each documents the errors it does answer: GitHub's report a 401 for a bad
+# signature; a public leak report its per-address 429.
+PUBLIC = {
+    "/api/secret-scanning/github/": {"400", "401", "415"},
+    "/api/leaked-keys/": {"400", "415", "429"},
+    # Token login (accounts.api): no credential yet, or a refresh token in the body.
+    "/api/auth/login/": {"400", "401", "403", "415", "429"},
+    "/api/auth/refresh/": {"400", "401", "415"},
+    "/api/auth/logout/": {"400", "401", "415"},
+}
+# Sign-in refusals say why in a machine-readable `code` too (two_factor_required, ...).
+SIGN_IN_REFUSALS = {("/api/auth/login/", code) for code in ("401", "403", "429")}
 
 
 @dataclass(frozen=True)
@@ -88,11 +116,11 @@ def test_operation_ids_are_unique(schema):
 
 
 def test_every_operation_documents_its_errors_with_the_error_shape(schema):
-    error = {"$ref": "#/components/schemas/Error"}
     for method, path, operation in operations(schema):
         responses = operation["responses"]
-        expected = {"400", "401", "429"}
-        if path not in ("/api/auth/me/", "/api/ws-tickets/"):  # any valid credential will do
+        expected = set(PUBLIC.get(path, {"400", "401", "429"}))
+        # /api/auth/me/ and /api/ws-tickets/: any valid credential will do; PUBLIC: none.
+        if path not in ("/api/auth/me/", "/api/ws-tickets/", *PUBLIC):
             expected.add("403")
         if "{" in path:
             expected.add("404")
@@ -101,7 +129,10 @@ def test_every_operation_documents_its_errors_with_the_error_shape(schema):
         documented = {code for code in responses if code.startswith(("4", "5"))}
         assert expected <= documented, (method, path, expected - documented)
         for code in documented:
-            assert responses[code]["content"]["application/json"]["schema"] == error
+            shape = "SignInError" if (path, code) in SIGN_IN_REFUSALS else "Error"
+            assert responses[code]["content"]["application/json"]["schema"] == {
+                "$ref": f"#/components/schemas/{shape}"
+            }
     assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
 
 
@@ -116,7 +147,7 @@ def test_success_statuses_match_what_the_api_answers(schema):
     paths = schema["paths"]
     assert "201" in paths["/api/api-keys/"]["post"]["responses"]
     assert "201" in paths["/api/api-keys/{id}/rotate/"]["post"]["responses"]
-    assert "201" in paths["/api/organizations/{id}/members/"]["post"]["responses"]
+    assert "201" in paths["/api/organizations/{id}/invitations/"]["post"]["responses"]
     assert set(paths["/api/api-keys/{id}/"]["delete"]["responses"]) & {"200", "204"} == {"204"}
     assert "content" not in paths["/api/api-keys/{id}/"]["delete"]["responses"]["204"]
 
@@ -124,8 +155,14 @@ def test_success_statuses_match_what_the_api_answers(schema):
 def test_only_the_creation_and_rotation_responses_carry_the_plaintext(schema):
     components = schema["components"]["schemas"]
     with_key = {name for name, c in components.items() if "key" in c.get("properties", {})}
-    assert with_key == {"APIKeyWithSecret"}
-    for path in ("/api/api-keys/", "/api/api-keys/{id}/rotate/"):
+    # A leak report sends a found key in: a request body, never an answer.
+    assert with_key == {"APIKeyWithSecret", "LeakReportRequest"}
+    for path in (
+        "/api/api-keys/",
+        "/api/api-keys/{id}/rotate/",
+        "/api/users/me/api-keys/",
+        "/api/users/me/api-keys/{id}/rotate/",
+    ):
         created = schema["paths"][path]["post"]["responses"]["201"]
         assert created["content"]["application/json"]["schema"]["$ref"].endswith(
             "/APIKeyWithSecret"
@@ -161,9 +198,14 @@ def test_the_three_key_headers_are_alternative_security_schemes(schema):
         "header",
         "Api-Key",
     )
-    for _, _, operation in operations(schema):
+    assert "security" not in schema  # no default requirement: a public operation needs none
+    for _, path, operation in operations(schema):
+        if path in PUBLIC:
+            assert "security" not in operation
+            continue
         # A list of one-scheme requirements means "any one of them", never "all together".
         assert operation["security"] == [
+            {"jwtAuth": []},
             {"BearerAPIKey": []},
             {"XAPIKey": []},
             {"ApiKeyHeader": []},

@@ -73,7 +73,7 @@ def test_an_unknown_key_is_still_a_plain_401(redis_down):
 
 
 def test_sign_in_keeps_working_without_the_cache(client, owner, redis_down):
-    response = client.post("/accounts/login/", {"username": owner.email, "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": owner.email, "password": PASSWORD})
 
     assert response.status_code == 302
 

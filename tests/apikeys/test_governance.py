@@ -23,7 +23,7 @@ from apikeys.validation import SCOPE_ABOVE_ROLE
 from core.errors import Forbidden
 from core.models import AuditAction, AuditEvent
 from organizations import services as org_services
-from organizations.models import Membership, Role
+from organizations.models import Invitation, Membership, Role
 from organizations.permissions import KEYS_CANNOT_TOUCH_OWNERS, STAFF_NEEDS_PERMISSION
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import KEYS, detail, signed_in
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.django_db
 
 MANAGE = ["api_keys:manage", "records:read"]
 MEMBERS = "/api/organizations/{org}/members/"
+INVITATIONS = "/api/organizations/{org}/invitations/"
 
 
 def with_raw(raw: str) -> APIClient:
@@ -59,6 +60,9 @@ LIFECYCLE = [
     org_services.member_add,
     org_services.member_change_role,
     org_services.member_remove,
+    org_services.invitation_create,
+    org_services.invitation_resend,
+    org_services.invitation_revoke,
 ]
 
 
@@ -239,34 +243,36 @@ def test_a_key_managing_keys_cannot_manage_members(key_client, org):
     client = key_client(scopes=["api_keys:manage", "organization:read"])
 
     response = client.post(
-        MEMBERS.format(org=org.pk), {"email": outsider.email, "role": "owner"}, format="json"
+        INVITATIONS.format(org=org.pk), {"email": outsider.email, "role": "admin"}, format="json"
     )
 
     assert response.status_code == 403
     assert response.json() == {"detail": MISSING_SCOPE.format(scope="members:manage")}
+    assert not Invitation.objects.exists()
     assert not Membership.objects.filter(user=outsider).exists()
 
 
 @pytest.mark.parametrize(
     ("method", "target", "body"),
     [
-        ("post", "", {"email": "newcomer@example.com", "role": "owner"}),
-        ("patch", "{owner}/", {"role": "admin"}),
-        ("delete", "{owner}/", None),
-        ("patch", "{admin}/", {"role": "owner"}),
+        ("post", INVITATIONS, {"email": "newcomer@example.com", "role": "owner"}),
+        ("patch", MEMBERS + "{owner}/", {"role": "admin"}),
+        ("delete", MEMBERS + "{owner}/", None),
+        ("patch", MEMBERS + "{admin}/", {"role": "owner"}),
     ],
-    ids=["grant owner", "demote owner", "remove owner", "promote to owner"],
+    ids=["invite an owner", "demote owner", "remove owner", "promote to owner"],
 )
 def test_no_key_touches_the_owner_role(key_client, org, owner, admin, method, target, body):
     UserFactory(email="newcomer@example.com")
     client = key_client(scopes=["members:manage"])
     roles_before = dict(Membership.objects.values_list("user__email", "role"))
 
-    url = MEMBERS.format(org=org.pk) + target.format(owner=owner.pk, admin=admin.pk)
+    url = target.format(org=org.pk, owner=owner.pk, admin=admin.pk)
     response = getattr(client, method)(url, body, format="json")
 
     assert (response.status_code, response.json()) == (403, {"detail": KEYS_CANNOT_TOUCH_OWNERS})
     assert dict(Membership.objects.values_list("user__email", "role")) == roles_before
+    assert not Invitation.objects.exists()
 
 
 def test_a_members_key_manages_admins_and_members(key_client, org, member):

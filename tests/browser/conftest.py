@@ -17,6 +17,7 @@ from django.test import Client
 
 from tests.browser.asgi_server import asgi_server_url  # noqa: F401  (a fixture)
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers import reauthenticated
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 TIMEOUT_MS = 15_000
@@ -89,11 +90,12 @@ def api(playwright_instance, live_server):
 
 @pytest.fixture
 def sign_in(live_server):
-    """Put a signed-in session for `user` into the page's browser context."""
+    """Put a session for `user`, signed in just now, into the page's browser context."""
 
     def sign_in(page, user) -> None:
         client = Client()
         client.force_login(user)
+        reauthenticated(client, user)  # as signing in on the page just now would
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
         page.context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]

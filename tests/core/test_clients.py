@@ -52,14 +52,14 @@ def test_behind_the_proxy_one_persons_failures_do_not_lock_out_another(client, o
     for n in range(5):
         client.post(
             "/accounts/login/",
-            {"username": f"guess{n}@example.com", "password": "x"},
+            {"login": f"guess{n}@example.com", "password": "x"},
             REMOTE_ADDR=PROXY,
             HTTP_X_FORWARDED_FOR="203.0.113.66",
         )
 
     response = client.post(
         "/accounts/login/",
-        {"username": owner.email, "password": PASSWORD},
+        {"login": owner.email, "password": PASSWORD},
         REMOTE_ADDR=PROXY,
         HTTP_X_FORWARDED_FOR="198.51.100.20",
     )

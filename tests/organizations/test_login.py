@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from organizations.models import User
 from organizations.views.login import TOO_MANY_ATTEMPTS
 from tests.factories import PASSWORD
 
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def sign_in(client, email, password=PASSWORD, ip="198.51.100.7"):
-    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+    return client.post(reverse("login"), {"login": email, "password": password}, REMOTE_ADDR=ip)
 
 
 def test_the_login_page_is_styled_and_has_csrf(client):
@@ -82,35 +83,57 @@ def test_attempts_are_limited_per_ip_across_emails(client, owner, settings):
     assert sign_in(client, owner.email, ip="192.0.2.1").status_code == 302
 
 
-def test_the_admin_sign_in_takes_the_same_throttle(client, superuser, settings):
+def test_the_admin_sign_in_sends_visitors_to_the_throttled_sign_in(client):
+    response = client.get("/admin/login/?next=/admin/apikeys/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=%2Fadmin%2Fapikeys%2F"
+
+
+def test_the_admin_sign_in_never_checks_a_password_itself(client, superuser):
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": superuser.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_signing_in_for_the_admin_take_the_same_throttle(client, superuser, settings):
     settings.LOGIN_RATE_LIMIT = 3
-    wrong = {"username": superuser.email, "password": "guess", "next": "/admin/"}
-    guesses = [client.post("/admin/login/", wrong).status_code for _ in range(3)]
+    wrong = {"login": superuser.email, "password": "guess", "next": "/admin/"}
+    guesses = [client.post(reverse("login"), wrong).status_code for _ in range(3)]
 
-    right = client.post("/admin/login/", {**wrong, "password": PASSWORD})
+    right = client.post(reverse("login"), {**wrong, "password": PASSWORD})
 
-    assert guesses == [200, 200, 200]  # the admin's own "wrong password" page
+    assert guesses == [200, 200, 200]
     assert right.status_code == 429  # even the right password waits out the window
     assert right["Retry-After"]
     assert "Too many sign-in attempts" in right.content.decode()
     assert "_auth_user_id" not in client.session
 
 
-def test_the_admin_sign_in_still_signs_staff_in(client, superuser):
+def test_staff_signing_in_for_the_admin_land_in_the_admin(client, superuser):
     response = client.post(
-        "/admin/login/", {"username": superuser.email, "password": PASSWORD, "next": "/admin/"}
+        reverse("login"), {"login": superuser.email, "password": PASSWORD, "next": "/admin/"}
     )
 
     assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_signed_in_person_who_is_not_staff_is_refused_the_admin(client, owner):
+    client.force_login(owner)
+
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
 
 
 def test_over_the_limit_the_password_is_not_even_checked(client, owner, settings, monkeypatch):
     settings.LOGIN_RATE_LIMIT = 1
     sign_in(client, owner.email, "wrong")
     checked = []
-    monkeypatch.setattr(
-        "django.contrib.auth.forms.authenticate", lambda *a, **k: checked.append(1)
-    )
+    monkeypatch.setattr(User, "check_password", lambda *a, **k: checked.append(1))
 
     assert sign_in(client, owner.email).status_code == 429
     assert checked == []

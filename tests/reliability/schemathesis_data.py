@@ -24,6 +24,8 @@ from organizations.models import Organization, Role, User
 from tests.factories import UserFactory
 
 SCHEMA_PATH = "/api/schema/?format=json"
+# The operations that create a key, where a generated organization id is worth swapping.
+CREATES = ("/api/api-keys/", "/api/users/me/api-keys/")
 
 # An explicit configuration, so no schemathesis.toml lying around changes the run.
 CONFIG = schemathesis.Config.from_dict({})
@@ -145,7 +147,8 @@ def _is_uuid(value: Any) -> bool:
 
 def _path_pools(path: str, world: World) -> dict[str, tuple[list[str], list[str]]]:
     """Return, per path parameter of `path`, the ids the key may act on and those it may not."""
-    if path.startswith("/api/api-keys/"):
+    if path.startswith(("/api/api-keys/", "/api/users/me/api-keys/")):
+        # The owner made both of the organization's keys: they are theirs on both paths.
         return {"id": ([str(world.other_key.pk)], [str(world.foreign_key.pk)])}
     if path.startswith("/api/organizations/"):
         return {
@@ -217,13 +220,13 @@ def install_hooks(schema: Any) -> None:
         if operation.method.upper() != "POST":
             return st.just(body)
         world = worlds.for_operation(operation)
-        if operation.path == "/api/organizations/{id}/members/" and isinstance(
+        if operation.path == "/api/organizations/{id}/invitations/" and isinstance(
             body.get("email"), str
         ):
-            # The newcomer has an account and may join; the member is one already (409).
+            # The newcomer may be invited (once: again is a 409); the member is one already.
             emails = [world.newcomer.email, world.newcomer.email, world.member.email, body["email"]]
             return st.sampled_from(emails).map(lambda email: {**body, "email": email})
-        if operation.path == "/api/api-keys/" and "organization_id" in body:
+        if operation.path in CREATES and "organization_id" in body:
             own, other = [str(world.organization.pk)], [str(world.foreign_organization.pk)]
             return _sometimes(body["organization_id"], own, other).map(
                 lambda value: {**body, "organization_id": value}

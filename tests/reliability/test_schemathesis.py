@@ -121,8 +121,11 @@ def test_the_fuzzing_key_is_accepted_in_all_three_headers_at_once(fuzz_world, li
 
     me = requests.get(f"{live_server.url}/api/auth/me/", headers=headers, timeout=30)
     keys = requests.get(f"{live_server.url}/api/api-keys/", headers=headers, timeout=30)
+    own = requests.get(f"{live_server.url}/api/users/me/api-keys/", headers=headers, timeout=30)
 
     assert me.status_code == 200
     assert me.json()["organization_id"] == str(fuzz_world.organization.pk)
     assert keys.status_code == 200
     assert keys.json()["count"] == 2
+    assert own.status_code == 200
+    assert own.json()["count"] == 2  # the owner made both: the fuzzer reaches them there too

@@ -90,8 +90,8 @@ class APIKeyWithSecretSerializer(APIKeySerializer):
     )
 
 
-class APIKeyCreateSerializer(serializers.Serializer):
-    """The input of `POST /api/api-keys/`."""
+class APIKeyCreateSerializer(ClosedSerializer):
+    """The input of `POST /api/api-keys/` (and `/api/users/me/api-keys/`)."""
 
     name = name_field()
     organization_id = serializers.UUIDField(
@@ -120,7 +120,7 @@ class APIKeyUpdateSerializer(ClosedSerializer):
     name = name_field(required=False)
 
 
-class APIKeyRotateSerializer(serializers.Serializer):
+class APIKeyRotateSerializer(ClosedSerializer):
     """The input of `POST /api/api-keys/{id}/rotate/`."""
 
     grace_period_seconds = serializers.IntegerField(

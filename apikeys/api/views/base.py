@@ -1,4 +1,4 @@
-"""What every API view shares: the audit context, organization lookups and list filters."""
+"""What every key API view shares: organization lookups, the key-list filters, the secret answer."""
 
 from __future__ import annotations
 
@@ -6,37 +6,21 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.views.decorators.debug import sensitive_variables
-from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api.serializers.keys import APIKeySerializer
 from apikeys.models import APIKey
-from apikeys.permissions import (
-    ORGANIZATION_PARAMS,
-    no_access_message,
-    request_key,
-)
+from apikeys.permissions import no_access_message, request_key
 from organizations.models import Organization, Role
-from organizations.selectors import organization_with_role
+from organizations.selectors import memberships_of, organization_with_role
 
 ORGANIZATION_REQUIRED = "Required with a session (a key defaults to its own organization)."
-
-
-def query_params(request: Request, serializer_class: type[serializers.Serializer]) -> dict:
-    """Validate a list's query parameters with `serializer_class` (400 on bad values).
-
-    `organizationId` and `clinic_id` are accepted for `organization_id`, as the permission
-    classes accept them: a filter the caller spelled differently is never silently dropped.
-    """
-    data: dict[str, Any] = {name: request.query_params.get(name) for name in request.query_params}
-    for alias in ORGANIZATION_PARAMS:
-        if data.get(alias) and not data.get("organization_id"):
-            data["organization_id"] = data[alias]
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+ORGANIZATION_NOT_ONLY = (
+    "Required: you belong to more than one organization, or to none "
+    "(a key defaults to its own organization)."
+)
 
 
 def organization_for(request: Request, organization_id: Any) -> tuple[Organization, Role]:
@@ -57,14 +41,23 @@ def organization_for(request: Request, organization_id: Any) -> tuple[Organizati
     return found
 
 
-def organization_id_or_own(request: Request, organization_id: Any) -> Any:
-    """Return the organization id named, else the calling key's own; a session must name one."""
+def organization_id_or_own(request: Request, organization_id: Any, *, only: bool = False) -> Any:
+    """Return the organization id named, else the calling key's own.
+
+    A session (or an access token) must name one, unless `only` lets it default to the
+    user's one organization, as `GET /api/auth/me/` reports it.
+    """
     if organization_id is not None:
         return organization_id
     key = request_key(request)
-    if key is None:
+    if key is not None:
+        return key.organization_id
+    if not only:
         raise ValidationError({"organization_id": [ORGANIZATION_REQUIRED]})
-    return key.organization_id
+    memberships = list(memberships_of(request.user)[:2])
+    if len(memberships) != 1:
+        raise ValidationError({"organization_id": [ORGANIZATION_NOT_ONLY]})
+    return memberships[0].organization_id
 
 
 def filter_keys(queryset: QuerySet[APIKey], params: dict[str, Any]) -> QuerySet[APIKey]:

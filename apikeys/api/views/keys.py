@@ -28,7 +28,6 @@ from apikeys.api.views.base import (
     filter_keys,
     organization_for,
     organization_id_or_own,
-    query_params,
     secret_response,
 )
 from apikeys.models import APIKey
@@ -36,6 +35,8 @@ from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_visible_to
 from core.api import docs
 from core.api.pagination import Pagination
+from core.api.serializers import NoBody, validated_body
+from core.api.strict import StrictInput
 from core.audit import AuditContext
 from organizations.api.permissions import OrganizationAccess, within_credential_organization
 
@@ -65,7 +66,6 @@ def _action_schema(name: str, summary: str, description: str) -> Callable:
         summary="List API keys",
         description="Keys of the caller's organizations, newest first (a key sees its own "
         "organization's). Members may read; keys need `api_keys:manage`.",
-        parameters=[APIKeyFilterSerializer],
         responses=docs.responses({200: APIKeySerializer(many=True)}, docs.READ),
     ),
     create=docs.operation(
@@ -95,13 +95,14 @@ def _action_schema(name: str, summary: str, description: str) -> Callable:
         responses=docs.responses({204: None}, docs.WRITE),
     ),
 )
-class APIKeyViewSet(viewsets.GenericViewSet):
+class APIKeyViewSet(StrictInput, viewsets.GenericViewSet):
     """The API keys of the caller's organizations and their lifecycle."""
 
     permission_classes = [IsAuthenticated, OrganizationAccess, CanManageAPIKeys]
     serializer_class = APIKeySerializer
     pagination_class = Pagination
     lookup_value_converter = "uuid"
+    query_serializers = {"list": APIKeyFilterSerializer}
 
     def get_queryset(self) -> QuerySet[APIKey]:
         return keys_visible(self.request)
@@ -113,16 +114,17 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         return key
 
     def list(self, request: Request) -> Response:
-        params = query_params(request, APIKeyFilterSerializer)
-        page = self.paginate_queryset(filter_keys(self.get_queryset(), params))
+        page = self.paginate_queryset(filter_keys(self.get_queryset(), self.validated_query))
         return self.get_paginated_response(APIKeySerializer(page, many=True).data)
+
+    def organization_to_create_in(self, organization_id: UUID | None) -> UUID:
+        """The organization a new key goes to when the body names none: the calling key's."""
+        return organization_id_or_own(self.request, organization_id)
 
     @sensitive_variables()
     def create(self, request: Request) -> Response:
-        serializer = APIKeyCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        organization_id = organization_id_or_own(request, data.get("organization_id"))
+        data = validated_body(request, APIKeyCreateSerializer)
+        organization_id = self.organization_to_create_in(data.get("organization_id"))
         organization, _ = organization_for(request, organization_id)
         key, raw = services.api_key_create(
             organization=organization,
@@ -141,21 +143,22 @@ class APIKeyViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, pk: UUID) -> Response:
         key = self.get_object()
-        serializer = APIKeyUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        if "name" in serializer.validated_data:
+        data = validated_body(request, APIKeyUpdateSerializer, partial=True)
+        if "name" in data:
             key = services.api_key_rename(
                 key=key,
                 actor=request.user,
-                name=serializer.validated_data["name"],
+                name=data["name"],
                 context=AuditContext.from_request(request),
                 acting_key=request_key(request),
             )
         return Response(APIKeySerializer(key).data)
 
     def destroy(self, request: Request, pk: UUID) -> Response:
+        key = self.get_object()
+        validated_body(request, NoBody)
         services.api_key_revoke(
-            key=self.get_object(),
+            key=key,
             actor=request.user,
             context=AuditContext.from_request(request),
             acting_key=request_key(request),
@@ -163,8 +166,10 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         return Response(status=204)
 
     def _transition(self, service: Callable[..., APIKey]) -> Response:
+        key = self.get_object()
+        validated_body(self.request, NoBody)
         key = service(
-            key=self.get_object(),
+            key=key,
             actor=self.request.user,
             acting_key=request_key(self.request),
             context=AuditContext.from_request(self.request),
@@ -211,12 +216,11 @@ class APIKeyViewSet(viewsets.GenericViewSet):
     @sensitive_variables()
     def rotate(self, request: Request, pk: UUID) -> Response:
         key = self.get_object()
-        serializer = APIKeyRotateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated_body(request, APIKeyRotateSerializer)
         new, raw = services.api_key_rotate(
             key=key,
             actor=request.user,
-            grace_period_seconds=serializer.validated_data.get("grace_period_seconds"),
+            grace_period_seconds=data.get("grace_period_seconds"),
             context=AuditContext.from_request(request),
             acting_key=request_key(request),
         )

@@ -8,15 +8,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import Token
 
 from apikeys.api.serializers.me import API_KEY, SESSION, MeSerializer
 from apikeys.permissions import request_key
 from core.api import docs
+from core.api.strict import StrictInput
 from organizations.permissions import resolve_role
 from organizations.selectors import memberships_of
 
+# A person signed in through `POST /api/auth/login` (an access token): acts as a session does.
+JWT = "jwt"
 
-class MeView(APIView):
+
+class MeView(StrictInput, APIView):
     """Say who the caller is and which organization to use: any valid key, whatever its scopes."""
 
     permission_classes = [IsAuthenticated]
@@ -55,7 +60,7 @@ class MeView(APIView):
             ]
             only = organizations[0] if len(organizations) == 1 else None
             identity.update(
-                auth_method=SESSION,
+                auth_method=JWT if isinstance(request.auth, Token) else SESSION,
                 organization_id=only["id"] if only else None,
                 organization_name=only["name"] if only else None,
                 api_key=None,

@@ -12,24 +12,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apikeys.api.serializers.keys import APIKeyFilterSerializer, APIKeySerializer
-from apikeys.api.views.base import filter_keys, query_params
+from apikeys.api.views.base import filter_keys
 from apikeys.models import APIKey
 from apikeys.permissions import CanManageAPIKeys
 from apikeys.selectors import api_keys_manageable_by
 from core.api import docs
 from core.api.pagination import Pagination
+from core.api.strict import StrictInput
 from organizations.api.permissions import OrganizationAccess, within_credential_organization
 from organizations.selectors import managed_memberships
 
 USER_NOT_FOUND = "No such user in the organizations you manage."
 
 
-class UserAPIKeyListView(GenericAPIView):
+class UserAPIKeyListView(StrictInput, GenericAPIView):
     """The keys a user created, in the organizations where the caller is owner or admin."""
 
     permission_classes = [IsAuthenticated, OrganizationAccess, CanManageAPIKeys]
     serializer_class = APIKeySerializer
     pagination_class = Pagination
+    query_serializers = {"get": APIKeyFilterSerializer}
 
     def managed_keys(self) -> QuerySet[APIKey]:
         return within_credential_organization(
@@ -50,11 +52,10 @@ class UserAPIKeyListView(GenericAPIView):
         operation_id="users_api_keys_list",
         summary="List the API keys a user created",
         description="Only the organizations where the caller is an owner or admin (staff: all).",
-        parameters=[APIKeyFilterSerializer],
         responses=docs.responses({200: APIKeySerializer(many=True)}, docs.READ_ONE),
     )
     def get(self, request: Request, user_id: UUID) -> Response:
-        params = query_params(request, APIKeyFilterSerializer)
+        params = self.validated_query
         keys = self.managed_keys()
         if not self.user_is_visible(user_id, keys):
             raise NotFound(USER_NOT_FOUND)

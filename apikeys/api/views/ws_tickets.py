@@ -13,6 +13,7 @@ from apikeys.permissions import request_key
 from apikeys.ws_tickets import ticket_mint
 from core.api import docs
 from core.api.serializers import ClosedSerializer
+from core.api.strict import StrictInput
 
 
 class TicketRequestSerializer(ClosedSerializer):
@@ -26,7 +27,7 @@ class TicketSerializer(serializers.Serializer):
     expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid.")
 
 
-class WebSocketTicketView(APIView):
+class WebSocketTicketView(StrictInput, APIView):
     """Mint a ticket for the caller's key, session or access token."""
 
     permission_classes = [IsAuthenticated]

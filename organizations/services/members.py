@@ -1,4 +1,4 @@
-"""Organization and membership changes: the only code that writes memberships.
+"""Membership changes: the only code that writes memberships.
 
 Each service checks the role rules in `organizations.permissions`, locks the organization
 row (so two owners cannot demote each other at once and leave none) and appends an audit
@@ -14,61 +14,54 @@ from core.audit import SYSTEM, AuditContext, record
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AuditAction
 from organizations.models import Membership, Organization, Role, User, normalize_login_email
-from organizations.names import clean_display_name
 from organizations.permissions import (
     MEMBERS_MANAGE_SCOPE,
     check_membership_change,
     require_key_scope,
     role_in,
 )
+from organizations.services._common import (
+    Actor,
+    audit_actor,
+    locked,
+    owner_count,
+    validate_role,
+)
 from organizations.signals import member_leaving
 
-ORG_NAME_MAX_LENGTH = Organization._meta.get_field("name").max_length
-ORG_NAME_REQUIRED = "Give the organization a name."
-ORG_NAME_TOO_LONG = f"The organization name can be at most {ORG_NAME_MAX_LENGTH} characters."
-USER_NOT_FOUND = "No user has that email address; they must sign up first."
+# People join through invitations; adding an existing user directly is left to staff in the
+# admin and to operators' seeds, which pick a user who exists.
+USER_NOT_FOUND = "No user has that email address."
 ALREADY_MEMBER = "That user is already a member of this organization."
 NOT_A_MEMBER = "That user is not a member of this organization."
-ROLE_INVALID = "The role must be owner, admin or member."
 TRANSFER_TO_INVALID = "Keys can be transferred only to another member of this organization."
 
 
-def _validate_role(role: str) -> Role:
-    if role not in Role.values:
-        raise InvalidInput(ROLE_INVALID, field="role")
-    return Role(role)
+def add_membership(
+    *,
+    organization: Organization,
+    user: User,
+    role: Role,
+    actor: Actor,
+    acting_key: object | None,
+    context: AuditContext,
+) -> Membership:
+    """Create `user`'s membership and audit it: the one code path that adds a member.
 
-
-def _owner_count(organization: Organization) -> int:
-    return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
-
-
-def _locked(organization: Organization) -> Organization:
-    return Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
-
-
-@transaction.atomic
-def organization_create(*, name: str, owner: User, context: AuditContext = SYSTEM) -> Organization:
-    """Create an organization with `owner` as its first owner."""
-    # Members pick keys and organizations by name: one that hides text could pass for another.
-    name = clean_display_name(
-        name,
-        field="name",
-        max_length=ORG_NAME_MAX_LENGTH,
-        required_message=ORG_NAME_REQUIRED,
-        too_long_message=ORG_NAME_TOO_LONG,
-    )
-    organization = Organization.objects.create(name=name, slug=Organization.unique_slug(name))
-    Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+    The caller has locked `organization` and checked the role rules in its transaction.
+    """
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise Conflict(ALREADY_MEMBER, field="email")
+    membership = Membership.objects.create(organization=organization, user=user, role=role)
     record(
-        AuditAction.ORGANIZATION_CREATED,
-        actor=owner,
-        acting_key=None,
+        AuditAction.MEMBER_ADDED,
+        actor=audit_actor(actor),
+        acting_key=acting_key,
         organization=organization,
         context=context,
-        details={"name": name},
+        details={"user": user.email, "role": role},
     )
-    return organization
+    return membership
 
 
 @transaction.atomic
@@ -81,32 +74,32 @@ def member_add(
     role: str,
     context: AuditContext = SYSTEM,
 ) -> Membership:
-    """Add an existing user to the organization with `role`."""
-    role = _validate_role(role)
+    """Add an existing user to the organization with `role`, without an invitation.
+
+    For staff in the admin and operators' seeds: the pages and the API invite instead
+    (`invitation_create`), so no one becomes a member there without accepting.
+    """
+    role = validate_role(role)
     require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = _locked(organization)
+    organization = locked(organization)
     check_membership_change(
         actor_role=role_in(actor, organization),
         current=None,
         new=role,
-        owner_count=_owner_count(organization),
+        owner_count=owner_count(organization),
         through_key=acting_key is not None,
     )
     user = User.objects.filter(email=normalize_login_email(email)).first()
     if user is None:
         raise InvalidInput(USER_NOT_FOUND, field="email")
-    if Membership.objects.filter(organization=organization, user=user).exists():
-        raise Conflict(ALREADY_MEMBER, field="email")
-    membership = Membership.objects.create(organization=organization, user=user, role=role)
-    record(
-        AuditAction.MEMBER_ADDED,
+    return add_membership(
+        organization=organization,
+        user=user,
+        role=role,
         actor=actor,
         acting_key=acting_key,
-        organization=organization,
         context=context,
-        details={"user": user.email, "role": role},
     )
-    return membership
 
 
 def _membership(organization: Organization, user: User) -> Membership:
@@ -127,13 +120,13 @@ def _locked_change(
     """Lock the organization, then refuse unless the actor (and the key they act through)
     may move `user`'s membership to `new` (None: remove it). Returns both, locked."""
     require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = _locked(organization)
+    organization = locked(organization)
     membership = _membership(organization, user)
     check_membership_change(
         actor_role=role_in(actor, organization),
         current=membership.role,
         new=new,
-        owner_count=_owner_count(organization),
+        owner_count=owner_count(organization),
         through_key=acting_key is not None,
     )
     return organization, membership
@@ -154,7 +147,7 @@ def member_change_role(
     The member's keys keep their granted scopes but act with the new role at once: a
     demoted admin's keys lose the scopes a member may not hold on their next request.
     """
-    role = _validate_role(role)
+    role = validate_role(role)
     organization, membership = _locked_change(
         organization=organization, actor=actor, acting_key=acting_key, user=user, new=role
     )

@@ -1,0 +1,1 @@
+"""People: sign-up, sign-in, two-factor and token login for API clients."""

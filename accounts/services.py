@@ -1,0 +1,34 @@
+"""Account events on the audit trail: the only code in `accounts` that writes.
+
+allauth changes the account itself (passwords, authenticators); these services record that
+it happened, with no organization: the event is about the person, wherever they belong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from core.audit import AuditContext, record
+from core.models import AuditAction
+from organizations.models import User
+
+
+@transaction.atomic
+def account_event_record(
+    *,
+    user: User,
+    action: AuditAction,
+    context: AuditContext,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one account event (sign-up, password or two-factor change) for `user`."""
+    record(
+        action,
+        actor=user,
+        acting_key=None,
+        organization=None,
+        context=context,
+        details=details or {},
+    )

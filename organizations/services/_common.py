@@ -1,0 +1,47 @@
+"""What the organization services share: role validation, the organization lock, the operator."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from core.errors import InvalidInput
+from organizations.models import Membership, Organization, Role, User
+
+ROLE_INVALID = "The role must be owner, admin or member."
+
+
+class Operator:
+    """Someone running `manage.py` on the server: trusted with every role, audited as no user.
+
+    A distinct object rather than None, so that no interface can reach operator powers by
+    passing a missing user by mistake.
+    """
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR: Final = Operator()
+
+Actor = User | Operator
+
+
+def audit_actor(actor: Actor) -> User | None:
+    """The user an audit event names for `actor` (an operator is none)."""
+    return None if isinstance(actor, Operator) else actor
+
+
+def validate_role(role: str) -> Role:
+    if role not in Role.values:
+        raise InvalidInput(ROLE_INVALID, field="role")
+    return Role(role)
+
+
+def owner_count(organization: Organization) -> int:
+    return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
+
+
+def locked(organization: Organization) -> Organization:
+    """Lock the organization row: every membership and invitation change takes it first,
+    so concurrent changes to one organization queue up and never deadlock."""
+    return Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
