@@ -45,7 +45,12 @@ def test_the_filter_masks_a_key_in_a_formatted_message(make_key):
 
 
 def test_every_configured_handler_masks_keys():
-    handlers = {*logging.getLogger().handlers, *logging.getLogger("django.server").handlers}
+    # Request lines: runserver's (django.server) and Daphne's under `make run`.
+    request_lines = ("django.server", "django.channels.server")
+    handlers = {*logging.getLogger().handlers}
+    for name in request_lines:
+        assert not logging.getLogger(name).propagate  # one line per request, not two
+        handlers.update(logging.getLogger(name).handlers)
 
     assert handlers
     for handler in handlers:
