@@ -261,3 +261,18 @@ def test_a_credential_sent_as_a_field_name_is_refused_and_nothing_is_created(key
 
     assert_clear_4xx(response, 400)
     assert list(APIKey.objects.all()) == [client.key]
+
+
+@pytest.mark.parametrize(
+    ("body", "query"),
+    [([1, 2], ""), ('"name"', ""), ("42", ""), ('{"user_id": "x"}', ""), ("{}", "?ticket=x")],
+)
+def test_a_websocket_ticket_is_minted_only_for_an_empty_request(key_client, body, query):
+    body = body if isinstance(body, str) else json.dumps(body)
+
+    response = key_client().generic(
+        "POST", f"/api/ws-tickets/{query}", body, content_type="application/json"
+    )
+
+    assert_clear_4xx(response, 400)
+    assert "expires_in" not in response.json()  # no ticket was minted
