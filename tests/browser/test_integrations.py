@@ -133,3 +133,12 @@ def test_the_switcher_opens_another_organizations_keys(page, sign_in, owner, org
     expect(page).to_have_url(re.compile(rf"/orgs/{second.pk}/integrations/api-keys/$"))
     page.goto("/integrations/")
     expect(page).to_have_url(re.compile(rf"/orgs/{second.pk}/"))
+
+
+def test_the_audit_log_fits_a_phone_even_with_a_long_key_name(page, sign_in, owner, org, make_key):
+    make_key(name="x" * 100)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, owner)
+    page.goto(f"/orgs/{org.pk}/integrations/audit-log/")
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
