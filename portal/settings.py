@@ -381,6 +381,8 @@ APIKEYS_RATE_PER_MINUTE = env.int("APIKEYS_RATE_PER_MINUTE", default=100)
 APIKEYS_RATE_PER_HOUR = env.int("APIKEYS_RATE_PER_HOUR", default=1000)
 APIKEYS_USER_RATE_PER_MINUTE = env.int("APIKEYS_USER_RATE_PER_MINUTE", default=300)
 APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
+# The keys list flags a usable key idle this many days (never used: since its creation).
+APIKEYS_UNUSED_DAYS = env.int("APIKEYS_UNUSED_DAYS", default=30)
 # Requests with well-formed keys that match no issued key, per client IP and minute, before
 # that address is refused (429) for the rest of the minute; 0 turns the limit off.
 # WebSockets (apikeys.channels): tickets live 30 s; an open socket's credential is checked

@@ -8,13 +8,16 @@ reload finds nothing left to show.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -23,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 from apikeys import conf, services, show_once
 from apikeys import keys as keys_module
 from apikeys.forms import APIKeyCreateForm, add_domain_error
-from apikeys.models import APIKey, KeyStatus
+from apikeys.models import APIKey, EffectiveStatus, KeyStatus
 from apikeys.selectors import api_keys_visible_to
 from apikeys.views.common import page_context
 from core.audit import AuditContext
@@ -46,6 +49,18 @@ def org_keys(request: HttpRequest, organization_id: uuid.UUID) -> QuerySet[APIKe
     return api_keys_visible_to(request.user).filter(organization_id=organization_id)
 
 
+def unused_keys(keys: list[APIKey], *, now: datetime) -> set[uuid.UUID]:
+    """The ids of keys still usable but idle for `APIKEYS_UNUSED_DAYS` or more (never used:
+    since they were created): integrations that stopped, or keys to revoke."""
+    since = now - timedelta(days=settings.APIKEYS_UNUSED_DAYS)
+    return {
+        key.pk
+        for key in keys
+        if key.effective_status(now) != EffectiveStatus.REVOKED
+        and (key.last_used_at or key.created_at) <= since
+    }
+
+
 def search_term(typed: str) -> str:
     """What to search for: a whole key (pasted by mistake) is searched by its public prefix."""
     parsed = keys_module.parse(typed.strip(), conf.brand())
@@ -65,19 +80,29 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
     if request.method == "POST":
         term = search_term(request.POST.get("q", ""))
         target = reverse("api-keys", args=[access.organization.pk])
-        return redirect(f"{target}?{urlencode({'q': term})}" if term else target)
+        params = {"q": term} if term else {}
+        if request.POST.get("revoked") == "hide":
+            params["revoked"] = "hide"
+        return redirect(f"{target}?{urlencode(params)}" if params else target)
     keys = org_keys(request, organization_id).order_by("-created_at", "-id")
     has_any = keys.exists()
     query = search_term(request.GET.get("q", ""))
     if query:
         keys = keys.search(query)
+    hide_revoked = request.GET.get("revoked") == "hide"
+    if hide_revoked:
+        keys = keys.exclude(status=KeyStatus.REVOKED)
     page = paginate(request, keys)
+    page.object_list = list(page.object_list)
     context = page_context(request, access, "api-keys")
     context.update(
         page=page,
         keys=page.object_list,
         has_any=has_any,
         query=query,
+        hide_revoked=hide_revoked,
+        unused=unused_keys(page.object_list, now=timezone.now()),
+        unused_days=settings.APIKEYS_UNUSED_DAYS,
         page_query=query_without_page(request),
     )
     return render(request, "integrations/api_keys/list.html", context)

@@ -329,3 +329,50 @@ def test_the_search_box_posts_with_csrf(owner, org, make_key):
     html = signed_in(owner).get(reverse("api-keys", args=[org.pk])).content.decode()
     search = html[html.index('role="search"') - 60 : html.index('id="key-search"')]
     assert 'method="post"' in search and "csrfmiddlewaretoken" in search
+
+
+def test_the_list_shows_times_as_well_as_dates(client, owner, org, make_key):
+    key, _ = make_key()
+    client.force_login(owner)
+
+    html = client.get(reverse("api-keys", args=[org.pk])).content.decode()
+
+    assert key.created_at.strftime("%b %-d, %Y %H:%M") in html
+
+
+def test_revoked_keys_can_be_hidden_and_the_choice_survives_a_search(client, owner, org, make_key):
+    kept, _ = make_key(name="Billing sync")
+    gone, _ = make_key(name="Billing old")
+    services.api_key_revoke(key=gone, actor=owner, acting_key=None)
+    client.force_login(owner)
+    url = reverse("api-keys", args=[org.pk])
+
+    shown = client.get(url).content.decode()
+    hidden = client.get(url, {"revoked": "hide"}).content.decode()
+    searched = client.post(url, {"q": "Billing", "revoked": "hide"})
+
+    assert gone.prefix in shown and kept.prefix in shown
+    assert gone.prefix not in hidden and kept.prefix in hidden
+    assert searched["Location"] == f"{url}?q=Billing&revoked=hide"
+    assert gone.prefix not in client.get(searched["Location"]).content.decode()
+
+
+def test_keys_idle_for_thirty_days_are_flagged(client, owner, org, make_key):
+    idle, _ = make_key(name="Old integration")
+    fresh, _ = make_key(name="Busy integration")
+    revoked, _ = make_key(name="Retired")
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    APIKey.objects.filter(pk__in=[idle.pk, revoked.pk]).update(created_at=long_ago)
+    APIKey.objects.filter(pk=fresh.pk).update(created_at=long_ago, last_used_at=timezone.now())
+    services.api_key_revoke(key=revoked, actor=owner, acting_key=None)
+    client.force_login(owner)
+
+    html = client.get(reverse("api-keys", args=[org.pk])).content.decode()
+
+    def row(key):
+        start = html.index(f'data-prefix="{key.prefix}"')
+        return html[start : html.index("</tr>", start)]
+
+    assert "Unused 30+ days" in row(idle)
+    assert "Unused 30+ days" not in row(fresh)
+    assert "Unused 30+ days" not in row(revoked)  # nothing left to do about a revoked key
