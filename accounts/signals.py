@@ -39,21 +39,25 @@ def _password_reset(sender: Any, request: HttpRequest | None, user: Any, **kwarg
     )
 
 
+# Only the authenticator app (TOTP) turns two-factor on or off: recovery codes, made and
+# deleted along with it, send these signals too and are not audited on their own.
+_TWO_FACTOR_ACTIONS = {
+    mfa_signals.authenticator_added: AuditAction.USER_TWO_FACTOR_ENABLED,
+    mfa_signals.authenticator_removed: AuditAction.USER_TWO_FACTOR_DISABLED,
+}
+
+
 @receiver(mfa_signals.authenticator_added, dispatch_uid="accounts.audit.two_factor_on")
-def _authenticator_added(
-    sender: Any, request: HttpRequest | None, user: Any, authenticator: Authenticator, **kwargs: Any
-) -> None:
-    if authenticator.type == Authenticator.Type.TOTP:
-        account_event_record(
-            user=user, action=AuditAction.USER_TWO_FACTOR_ENABLED, context=_context(request)
-        )
-
-
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="accounts.audit.two_factor_off")
-def _authenticator_removed(
-    sender: Any, request: HttpRequest | None, user: Any, authenticator: Authenticator, **kwargs: Any
+def _authenticator_changed(
+    sender: Any,
+    request: HttpRequest | None,
+    user: Any,
+    authenticator: Authenticator,
+    signal: Any,
+    **kwargs: Any,
 ) -> None:
     if authenticator.type == Authenticator.Type.TOTP:
         account_event_record(
-            user=user, action=AuditAction.USER_TWO_FACTOR_DISABLED, context=_context(request)
+            user=user, action=_TWO_FACTOR_ACTIONS[signal], context=_context(request)
         )

@@ -117,11 +117,21 @@ def open_invitation(invitation_id: object) -> Invitation | None:
     return None if pk is None else _open_invitations().filter(pk=pk).first()
 
 
-def invitation_by_token(token: object) -> Invitation | None:
-    """The invitation a link's token opens, if it can still be accepted; else None."""
+def pending_invitation_by_token(token: object) -> Invitation | None:
+    """The pending invitation a link's token opens, past its expiry or not; else None."""
     if not looks_like_token(token):
         return None
-    return _open_invitations().filter(token_hash=token_digest(token)).first()
+    return (
+        Invitation.objects.filter(token_hash=token_digest(token), status=InvitationStatus.PENDING)
+        .select_related("organization", "invited_by")
+        .first()
+    )
+
+
+def invitation_by_token(token: object) -> Invitation | None:
+    """The invitation a link's token opens, if it can still be accepted; else None."""
+    invitation = pending_invitation_by_token(token)
+    return None if invitation is None or invitation.is_past_due else invitation
 
 
 def pending_invitations(organization: Organization | object) -> QuerySet[Invitation]:

@@ -1,10 +1,14 @@
 """Small helpers shared by the test modules."""
 
+import logging
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -41,6 +45,51 @@ def sign_ins_are_fresh(monkeypatch) -> None:
         reauthenticated(self, user)
 
     monkeypatch.setattr(Client, "_login", _login)
+
+
+def invitation_by(actor, organization, email="vet@example.com", role="member"):
+    """An invitation `actor` sent to `email` through the service (its email waits for a
+    commit the test does not run)."""
+    from organizations import services
+
+    return services.invitation_create(
+        organization=organization,
+        actor=actor,
+        acting_key=None,
+        email=email,
+        role=role,
+        site_url="http://testserver",
+    )
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def all_logs() -> Iterator[list[str]]:
+    """Collect every log line written inside the block, at DEBUG and with every SQL
+    statement and its parameters: what a test needs to show a secret reaches no log."""
+    handler = _Lines()
+    root, db_logger = logging.getLogger(), logging.getLogger("django.db.backends")
+    old_level, old_db_level = root.level, db_logger.level
+    old_debug_cursor = connection.force_debug_cursor
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    db_logger.setLevel(logging.DEBUG)
+    connection.force_debug_cursor = True  # log every SQL statement with its parameters
+    try:
+        yield handler.lines
+    finally:
+        connection.force_debug_cursor = old_debug_cursor
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        db_logger.setLevel(old_db_level)
 
 
 KEYS = "/api/api-keys/"

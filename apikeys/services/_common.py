@@ -97,13 +97,28 @@ def save_and_audit(
     action: AuditAction,
     *,
     fields: tuple[str, ...],
-    actor: User,
+    actor: User | None,
     acting_key: APIKey | None,
     context: AuditContext,
     details: dict[str, object] | None = None,
 ) -> APIKey:
     """Save the changed fields and append the audit event in the same transaction."""
     key.save(update_fields=list(fields))
+    audit_key(key, action, actor=actor, acting_key=acting_key, context=context, details=details)
+    return key
+
+
+def audit_key(
+    key: APIKey,
+    action: AuditAction,
+    *,
+    actor: User | None,
+    acting_key: APIKey | None,
+    context: AuditContext,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Append an audit event about `key`, in its organization (call inside the service's
+    transaction)."""
     record(
         action,
         actor=actor,
@@ -113,7 +128,6 @@ def save_and_audit(
         context=context,
         details=details,
     )
-    return key
 
 
 # Why a finished key refuses an action: the same answer whatever was asked of it.

@@ -19,8 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys.models import APIKey, KeyAction
-from apikeys.services._common import REVOKE_FIELDS, lock, mark_revoked, save_and_audit
-from core.audit import AuditContext, record
+from apikeys.services._common import (
+    REVOKE_FIELDS,
+    audit_key,
+    lock,
+    mark_revoked,
+    save_and_audit,
+)
+from core.audit import AuditContext
 from core.models import AuditAction
 from organizations.models import Role
 from organizations.selectors import members_of
@@ -74,12 +80,11 @@ def api_key_report_leaked(
         "url": (url or "")[:MAX_URL_LENGTH],
     }
     revoking = key.effective_status().allows(KeyAction.REVOKE)
-    record(
+    audit_key(
+        key,
         AuditAction.KEY_REPORTED_LEAKED,
         actor=None,
         acting_key=None,
-        organization=key.organization,
-        api_key=key,
         context=context,
         details={**details, "revoked": revoking},
     )

@@ -14,6 +14,7 @@ from apikeys.services._common import (
     ADD_PERMISSION,
     ALREADY_ROTATED,
     REVOKE_FIELDS,
+    audit_key,
     iso,
     lock,
     lock_organization,
@@ -24,7 +25,7 @@ from apikeys.services._common import (
 )
 from apikeys.services.bounds import check_acts_on
 from apikeys.validation import validate_grace
-from core.audit import SYSTEM, AuditContext, record
+from core.audit import SYSTEM, AuditContext
 from core.errors import Conflict
 from core.models import AuditAction
 from organizations.models import User
@@ -87,12 +88,11 @@ def api_key_rotate(
         rate_limit_per_minute=old.rate_limit_per_minute,
         rate_limit_per_hour=old.rate_limit_per_hour,
     )
-    record(
+    audit_key(
+        old,
         AuditAction.KEY_ROTATED,
         actor=actor,
         acting_key=acting_key,
-        organization=old.organization,
-        api_key=old,
         context=context,
         details={
             "new_key": prefix,

@@ -30,7 +30,7 @@ from organizations.api.permissions import (
     organization_role,
     request_credential,
 )
-from organizations.api.views import ORGANIZATION_NOT_FOUND, organizations_visible
+from organizations.api.views import visible_organization
 from organizations.models import Invitation, InvitationStatus, Organization, Role
 from organizations.permissions import INVITATIONS_NOT_VISIBLE, NOT_A_MANAGER, can_see_invitations
 from organizations.selectors import invitation_in, invitations_of
@@ -138,9 +138,7 @@ class InvitationViewSet(StrictInput, viewsets.GenericViewSet):
         return [IsAuthenticated(), OrganizationAccess(), CanManageMembers(), TwoFactorSatisfied()]
 
     def organization(self) -> Organization:
-        organization = organizations_visible(self.request).filter(pk=self.kwargs["id"]).first()
-        if organization is None:
-            raise NotFound(ORGANIZATION_NOT_FOUND)
+        organization = visible_organization(self.request, self.kwargs["id"])
         # Keys were checked by CanManageMembers; a session's role is checked here, since
         # reads go through no service: members do not see outsiders' addresses.
         if not can_see_invitations(organization_role(self.request, organization.pk)):

@@ -46,6 +46,14 @@ def organizations_visible(request: Request) -> QuerySet[Organization]:
     return within_credential_organization(request, queryset, field="pk")
 
 
+def visible_organization(request: Request, organization_id: object) -> Organization:
+    """Return one of the caller's organizations, or 404: another's is as missing as none."""
+    organization = organizations_visible(request).filter(pk=organization_id).first()
+    if organization is None:
+        raise NotFound(ORGANIZATION_NOT_FOUND)
+    return organization
+
+
 def with_roles(request: Request, organizations: list[Organization]) -> list[Organization]:
     """Attach the role the caller acts with to each organization (one query at most)."""
     credential = request_credential(request)
@@ -95,9 +103,7 @@ class OrganizationViewSet(StrictInput, viewsets.GenericViewSet):
         return self.get_paginated_response(OrganizationSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: UUID) -> Response:
-        organization = self.get_queryset().filter(pk=pk).first()
-        if organization is None:
-            raise NotFound(ORGANIZATION_NOT_FOUND)
+        organization = visible_organization(request, pk)
         return Response(OrganizationSerializer(with_roles(request, [organization])[0]).data)
 
 
@@ -149,11 +155,7 @@ class MemberViewSet(StrictInput, viewsets.GenericViewSet):
         return [IsAuthenticated(), OrganizationAccess(), third, TwoFactorSatisfied()]
 
     def organization(self) -> Organization:
-        pk = self.kwargs["id"]
-        organization = organizations_visible(self.request).filter(pk=pk).first()
-        if organization is None:
-            raise NotFound(ORGANIZATION_NOT_FOUND)
-        return organization
+        return visible_organization(self.request, self.kwargs["id"])
 
     def get_queryset(self) -> QuerySet[Membership]:
         return members_of(self.organization())

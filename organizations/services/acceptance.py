@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from core.audit import SYSTEM, AuditContext, record
+from core.audit import SYSTEM, AuditContext
 from core.errors import Forbidden, NotFound
 from core.models import AuditAction
 from organizations.models import (
@@ -22,19 +22,18 @@ from organizations.models import (
     User,
     normalize_login_email,
 )
-from organizations.selectors import has_verified_email
+from organizations.selectors import has_verified_email, pending_invitation_by_token
 from organizations.services.invitations import (
     EMAIL_UNVERIFIED,
     INVITATION_INVALID,
     INVITER_CANNOT_GRANT,
     OTHER_EMAIL,
+    audit_invitation,
     check_grant,
-    details,
     locked_invitation,
     mark_expired,
 )
 from organizations.services.members import add_membership
-from organizations.tokens import looks_like_token, token_digest
 
 
 def invitation_accept(*, user: User, token: str, context: AuditContext = SYSTEM) -> Membership:
@@ -51,13 +50,7 @@ def invitation_accept(*, user: User, token: str, context: AuditContext = SYSTEM)
 
 @transaction.atomic
 def _accept_or_expire(*, user: User, token: str, context: AuditContext) -> Membership | None:
-    if not looks_like_token(token):
-        raise NotFound(INVITATION_INVALID)
-    found = (
-        Invitation.objects.filter(token_hash=token_digest(token), status=InvitationStatus.PENDING)
-        .select_related("organization")
-        .first()
-    )
+    found = pending_invitation_by_token(token)
     if found is None:
         raise NotFound(INVITATION_INVALID)
     organization, invitation = locked_invitation(found)
@@ -93,13 +86,8 @@ def _accept_or_expire(*, user: User, token: str, context: AuditContext) -> Membe
     invitation.accepted_by = user
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["status", "accepted_by", "accepted_at"])
-    record(
-        AuditAction.INVITATION_ACCEPTED,
-        actor=user,
-        acting_key=None,
-        organization=organization,
-        context=context,
-        details=details(invitation),
+    audit_invitation(
+        AuditAction.INVITATION_ACCEPTED, invitation, actor=user, acting_key=None, context=context
     )
     return membership
 

@@ -30,18 +30,12 @@ from organizations.models import (
     Organization,
     normalize_login_email,
 )
-from organizations.permissions import (
-    MEMBERS_MANAGE_SCOPE,
-    check_membership_change,
-    require_key_scope,
-    role_in,
-)
 from organizations.services._common import (
     Actor,
     Operator,
     audit_actor,
-    locked,
-    owner_count,
+    check_change,
+    locked_for_members,
     validate_role,
 )
 from organizations.services.members import ALREADY_MEMBER
@@ -65,24 +59,35 @@ INVITER_CANNOT_GRANT = (
 )
 
 
-def details(invitation: Invitation) -> dict[str, str]:
-    """Return an invitation's audit details: who and which role, never the token (audit
-    events are read by every manager)."""
-    return {"email": invitation.email, "role": invitation.role}
+def audit_invitation(
+    action: AuditAction,
+    invitation: Invitation,
+    *,
+    actor: Actor | None,
+    acting_key: object | None,
+    context: AuditContext,
+) -> None:
+    """Append `action` on `invitation` to its organization's audit trail: who and which
+    role, never the token (audit events are read by every manager)."""
+    record(
+        action,
+        actor=audit_actor(actor),
+        acting_key=acting_key,
+        organization=invitation.organization,
+        context=context,
+        details={"email": invitation.email, "role": invitation.role},
+    )
 
 
 def check_grant(
     *, actor: Actor, acting_key: object | None, organization: Organization, role: str
 ) -> None:
-    """Refuse unless `actor` (through `acting_key`) may make someone a `role` here."""
+    """Refuse unless `actor` (through `acting_key`) may make someone a `role` here (an
+    operator may grant every role)."""
     if isinstance(actor, Operator):
         return
-    check_membership_change(
-        actor_role=role_in(actor, organization),
-        current=None,
-        new=role,
-        owner_count=owner_count(organization),
-        through_key=acting_key is not None,
+    check_change(
+        actor=actor, acting_key=acting_key, organization=organization, current=None, new=role
     )
 
 
@@ -108,23 +113,35 @@ def _issue(invitation: Invitation, base: str, on_link: Callable[[str], None] | N
         on_link(link)
 
 
-def locked_invitation(invitation: Invitation) -> tuple[Organization, Invitation]:
-    """Lock the invitation's organization, then the invitation; return both, fresh."""
-    organization = locked(invitation.organization)
-    return organization, Invitation.objects.select_for_update().get(pk=invitation.pk)
+def locked_invitation(
+    invitation: Invitation, acting_key: object | None = None
+) -> tuple[Organization, Invitation]:
+    """Refuse an acting key without `members:manage`, lock the invitation's organization,
+    then the invitation; return both, fresh (the invitation holding the locked organization)."""
+    organization = locked_for_members(invitation.organization, acting_key)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation.organization = organization
+    return organization, invitation
+
+
+def _locked_pending(
+    invitation: Invitation, *, actor: Actor, acting_key: object | None
+) -> Invitation:
+    """Lock a pending invitation for `actor` to resend or withdraw, under the role rules of
+    granting its role (only owners touch an invitation to be owner); return it, fresh."""
+    organization, invitation = locked_invitation(invitation, acting_key)
+    check_grant(actor=actor, acting_key=acting_key, organization=organization, role=invitation.role)
+    if invitation.status != InvitationStatus.PENDING:
+        raise Conflict(NOT_PENDING)
+    return invitation
 
 
 def mark_expired(invitation: Invitation, context: AuditContext) -> None:
     """Mark a locked, pending invitation expired and audit it (no user acts: time did)."""
     invitation.status = InvitationStatus.EXPIRED
     invitation.save(update_fields=["status"])
-    record(
-        AuditAction.INVITATION_EXPIRED,
-        actor=None,
-        acting_key=None,
-        organization=invitation.organization,
-        context=context,
-        details=details(invitation),
+    audit_invitation(
+        AuditAction.INVITATION_EXPIRED, invitation, actor=None, acting_key=None, context=context
     )
 
 
@@ -150,8 +167,7 @@ def invitation_create(
     role = validate_role(role)
     email = _clean_email(email)
     base = emails.link_base(site_url)
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = locked(organization)
+    organization = locked_for_members(organization, acting_key)
     check_grant(actor=actor, acting_key=acting_key, organization=organization, role=role)
     if Membership.objects.filter(organization=organization, user__email=email).exists():
         raise Conflict(ALREADY_MEMBER, field="email")
@@ -171,13 +187,12 @@ def invitation_create(
     )
     _issue(invitation, base, on_link)
     invitation.save()
-    record(
+    audit_invitation(
         AuditAction.INVITATION_CREATED,
-        actor=audit_actor(actor),
+        invitation,
+        actor=actor,
         acting_key=acting_key,
-        organization=organization,
         context=context,
-        details=details(invitation),
     )
     return invitation
 
@@ -193,20 +208,15 @@ def invitation_resend(
 ) -> Invitation:
     """Email a pending invitation again with a new link and a new expiry; the old link dies."""
     base = emails.link_base(site_url)
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization, invitation = locked_invitation(invitation)
-    check_grant(actor=actor, acting_key=acting_key, organization=organization, role=invitation.role)
-    if invitation.status != InvitationStatus.PENDING:
-        raise Conflict(NOT_PENDING)
+    invitation = _locked_pending(invitation, actor=actor, acting_key=acting_key)
     _issue(invitation, base, None)
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
-    record(
+    audit_invitation(
         AuditAction.INVITATION_RESENT,
-        actor=audit_actor(actor),
+        invitation,
+        actor=actor,
         acting_key=acting_key,
-        organization=organization,
         context=context,
-        details=details(invitation),
     )
     return invitation
 
@@ -223,21 +233,16 @@ def invitation_revoke(
 
     The role rules are those of granting it: only owners withdraw an invitation to be owner.
     """
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization, invitation = locked_invitation(invitation)
-    check_grant(actor=actor, acting_key=acting_key, organization=organization, role=invitation.role)
-    if invitation.status != InvitationStatus.PENDING:
-        raise Conflict(NOT_PENDING)
+    invitation = _locked_pending(invitation, actor=actor, acting_key=acting_key)
     invitation.status = InvitationStatus.REVOKED
     invitation.revoked_by = audit_actor(actor)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["status", "revoked_by", "revoked_at"])
-    record(
+    audit_invitation(
         AuditAction.INVITATION_REVOKED,
-        actor=audit_actor(actor),
+        invitation,
+        actor=actor,
         acting_key=acting_key,
-        organization=organization,
         context=context,
-        details=details(invitation),
     )
     return invitation

@@ -14,17 +14,11 @@ from core.audit import SYSTEM, AuditContext, record
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AuditAction
 from organizations.models import Membership, Organization, Role, User, normalize_login_email
-from organizations.permissions import (
-    MEMBERS_MANAGE_SCOPE,
-    check_membership_change,
-    require_key_scope,
-    role_in,
-)
 from organizations.services._common import (
     Actor,
     audit_actor,
-    locked,
-    owner_count,
+    check_change,
+    locked_for_members,
     validate_role,
 )
 from organizations.signals import member_leaving
@@ -80,14 +74,9 @@ def member_add(
     (`invitation_create`), so no one becomes a member there without accepting.
     """
     role = validate_role(role)
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = locked(organization)
-    check_membership_change(
-        actor_role=role_in(actor, organization),
-        current=None,
-        new=role,
-        owner_count=owner_count(organization),
-        through_key=acting_key is not None,
+    organization = locked_for_members(organization, acting_key)
+    check_change(
+        actor=actor, acting_key=acting_key, organization=organization, current=None, new=role
     )
     user = User.objects.filter(email=normalize_login_email(email)).first()
     if user is None:
@@ -119,15 +108,14 @@ def _locked_change(
 ) -> tuple[Organization, Membership]:
     """Lock the organization, then refuse unless the actor (and the key they act through)
     may move `user`'s membership to `new` (None: remove it). Returns both, locked."""
-    require_key_scope(acting_key, MEMBERS_MANAGE_SCOPE)
-    organization = locked(organization)
+    organization = locked_for_members(organization, acting_key)
     membership = _membership(organization, user)
-    check_membership_change(
-        actor_role=role_in(actor, organization),
+    check_change(
+        actor=actor,
+        acting_key=acting_key,
+        organization=organization,
         current=membership.role,
         new=new,
-        owner_count=owner_count(organization),
-        through_key=acting_key is not None,
     )
     return organization, membership
 

@@ -8,6 +8,7 @@ cannot use (unknown, used, withdrawn, expired) with the same 404 page.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,7 +26,6 @@ from organizations import services
 from organizations.forms import InvitationForm
 from organizations.models import Invitation, normalize_login_email
 from organizations.pages import (
-    OrganizationAccess,
     organization_access,
     remember_organization,
     require_manager_page,
@@ -52,11 +52,34 @@ def _site(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-def _invitation(access: OrganizationAccess, invitation_id: uuid.UUID) -> Invitation:
+def _invitation_action(
+    request: HttpRequest,
+    organization_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    service: Callable[..., object],
+    done: str,
+    **arguments: str,
+) -> HttpResponse:
+    """Apply `service` to one of the organization's invitations as a manager, and say on the
+    Members tab that it is `done` (or why not)."""
+    access = organization_access(request, organization_id)
+    require_manager_page(access)
     invitation = invitation_in(access.organization, invitation_id)
     if invitation is None:
         raise Http404(INVITATION_NOT_FOUND)
-    return invitation
+    try:
+        service(
+            invitation=invitation,
+            actor=request.user,
+            acting_key=None,
+            context=AuditContext.from_request(request),
+            **arguments,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done.format(email=invitation.email))
+    return redirect("members", organization_id=access.organization.pk)
 
 
 @login_required
@@ -99,22 +122,14 @@ def invitation_resend(
     request: HttpRequest, organization_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> HttpResponse:
     """Email a pending invitation again, with a new link and expiry."""
-    access = organization_access(request, organization_id)
-    require_manager_page(access)
-    invitation = _invitation(access, invitation_id)
-    try:
-        services.invitation_resend(
-            invitation=invitation,
-            actor=request.user,
-            acting_key=None,
-            site_url=_site(request),
-            context=AuditContext.from_request(request),
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, INVITATION_RESENT.format(email=invitation.email))
-    return redirect("members", organization_id=access.organization.pk)
+    return _invitation_action(
+        request,
+        organization_id,
+        invitation_id,
+        services.invitation_resend,
+        INVITATION_RESENT,
+        site_url=_site(request),
+    )
 
 
 @login_required
@@ -123,21 +138,9 @@ def invitation_revoke(
     request: HttpRequest, organization_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> HttpResponse:
     """Withdraw a pending invitation."""
-    access = organization_access(request, organization_id)
-    require_manager_page(access)
-    invitation = _invitation(access, invitation_id)
-    try:
-        services.invitation_revoke(
-            invitation=invitation,
-            actor=request.user,
-            acting_key=None,
-            context=AuditContext.from_request(request),
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, INVITATION_REVOKED.format(email=invitation.email))
-    return redirect("members", organization_id=access.organization.pk)
+    return _invitation_action(
+        request, organization_id, invitation_id, services.invitation_revoke, INVITATION_REVOKED
+    )
 
 
 def _not_valid(request: HttpRequest) -> HttpResponse:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -17,7 +15,7 @@ from apikeys import keys
 from organizations import services as org_services
 from organizations.api.permissions import NOT_ORGANIZATION_MEMBER
 from tests.factories import PASSWORD, APIKeyFactory
-from tests.helpers import KEYS, detail, signed_in
+from tests.helpers import KEYS, all_logs, detail, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -190,29 +188,10 @@ def test_endpoints_that_take_only_api_keys_refuse_an_access_token(owner, path):
     assert response.json() == {"detail": key_auth.ACCESS_TOKEN_NOT_ACCEPTED}
 
 
-class Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def captured_logs():
-    handler = Collect()
-    root, db_logger = logging.getLogger(), logging.getLogger("django.db.backends")
-    old_level, old_db_level = root.level, db_logger.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    db_logger.setLevel(logging.DEBUG)
-    connection.force_debug_cursor = True  # log every SQL statement with its parameters
-    yield handler.lines
-    connection.force_debug_cursor = False
-    root.removeHandler(handler)
-    root.setLevel(old_level)
-    db_logger.setLevel(old_db_level)
+    with all_logs() as lines:
+        yield lines
 
 
 def test_no_token_or_password_reaches_a_log(captured_logs, owner):

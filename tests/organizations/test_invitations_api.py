@@ -19,7 +19,7 @@ from organizations.permissions import (
     NOT_A_MANAGER,
 )
 from organizations.tokens import token_digest
-from tests.helpers import signed_in
+from tests.helpers import invitation_by, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -44,14 +44,7 @@ def call(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def pending(org, owner):
-    return services.invitation_create(
-        organization=org,
-        actor=owner,
-        acting_key=None,
-        email="pending@example.com",
-        role="admin",
-        site_url="http://testserver",
-    )
+    return invitation_by(owner, org, "pending@example.com", "admin")
 
 
 def test_an_owner_invites_and_the_answer_describes_it_without_a_token(owner, org, call):
@@ -128,14 +121,7 @@ def test_members_can_neither_invite_nor_list(member, org, pending, call):
 
 
 def test_managers_list_invitations_with_their_status_as_users_see_it(admin, org, pending):
-    due = services.invitation_create(
-        organization=org,
-        actor=admin,
-        acting_key=None,
-        email="due@example.com",
-        role="member",
-        site_url="http://testserver",
-    )
+    due = invitation_by(admin, org, "due@example.com")
     Invitation.objects.filter(pk=due.pk).update(expires_at=timezone.now())
     client = signed_in(admin)
 
@@ -176,14 +162,7 @@ def test_resend_takes_no_body(owner, org, pending, call):
 
 
 def test_another_organizations_invitations_are_404s(owner, org, other_org, outsider, call):
-    foreign = services.invitation_create(
-        organization=other_org,
-        actor=outsider,
-        acting_key=None,
-        email="vet@example.com",
-        role="member",
-        site_url="http://testserver",
-    )
+    foreign = invitation_by(outsider, other_org)
     client = signed_in(owner)
 
     assert client.get(url(other_org)).status_code == 404

@@ -16,7 +16,7 @@ from organizations.models import Invitation, InvitationStatus, Membership, Role
 from organizations.selectors import INVITATION_SESSION_KEY
 from organizations.views import invitations as views
 from tests.factories import UserFactory
-from tests.helpers import signed_in
+from tests.helpers import invitation_by, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +35,23 @@ def post(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def invited(org, owner, post):
+def send_invitation(org, post):
+    """Send the Members tab's invite form through `client`; returns the response."""
+
+    def send_invitation(client, email, role=Role.MEMBER):
+        return post(
+            client, reverse("invitation-create", args=[org.pk]), {"email": email, "role": role}
+        )
+
+    return send_invitation
+
+
+@pytest.fixture
+def invited(owner, send_invitation):
     """An invitation the owner sent from the Members tab; returns `(invitation, link path)`."""
 
     def invited(email="new@example.com", role=Role.MEMBER):
-        post(
-            signed_in(owner),
-            reverse("invitation-create", args=[org.pk]),
-            {"email": email, "role": role},
-        )
+        send_invitation(signed_in(owner), email, role)
         return Invitation.objects.get(email=email, status="pending"), link_in(mail.outbox[-1])
 
     return invited
@@ -62,14 +70,10 @@ def shown_after(client, response) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["owner", "admin", "staff"])
-def test_managers_invite_an_address_from_the_members_tab(request, org, post, who):
+def test_managers_invite_an_address_from_the_members_tab(request, org, send_invitation, who):
     client = signed_in(request.getfixturevalue(who))
 
-    response = post(
-        client,
-        reverse("invitation-create", args=[org.pk]),
-        {"email": "Vet@Example.com", "role": "admin"},
-    )
+    response = send_invitation(client, "Vet@Example.com", "admin")
 
     assert response["Location"] == reverse("members", args=[org.pk])
     assert shown_after(client, response) == [
@@ -80,13 +84,12 @@ def test_managers_invite_an_address_from_the_members_tab(request, org, post, who
     assert not Membership.objects.filter(user__email="vet@example.com").exists()
 
 
-def test_the_answer_is_the_same_for_an_address_with_an_account(org, owner, post):
+def test_the_answer_is_the_same_for_an_address_with_an_account(owner, send_invitation):
     UserFactory(email="known@example.com")
     client = signed_in(owner)
-    url = reverse("invitation-create", args=[org.pk])
 
     answers = [
-        shown_after(client, post(client, url, {"email": email, "role": "member"}))[0]
+        shown_after(client, send_invitation(client, email))[0]
         for email in ("known@example.com", "unknown@example.com")
     ]
 
@@ -103,34 +106,28 @@ def test_the_answer_is_the_same_for_an_address_with_an_account(org, owner, post)
         ({"email": "vet@example.com", "role": "superuser"}, "Select a valid choice."),
     ],
 )
-def test_inviting_shows_inline_errors_and_sends_nothing(owner, admin, org, post, data, message):
-    response = post(signed_in(owner), reverse("invitation-create", args=[org.pk]), data)
+def test_inviting_shows_inline_errors_and_sends_nothing(
+    owner, admin, send_invitation, data, message
+):
+    response = send_invitation(signed_in(owner), **data)
 
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Invitation.objects.exists() and mail.outbox == []
 
 
-def test_admins_cannot_invite_an_owner(admin, owner, org, post):
-    response = post(
-        signed_in(admin),
-        reverse("invitation-create", args=[org.pk]),
-        {"email": "vet@example.com", "role": "owner"},
-    )
+def test_admins_cannot_invite_an_owner(admin, owner, send_invitation):
+    response = send_invitation(signed_in(admin), "vet@example.com", "owner")
 
     assert response.status_code == 400
     assert permissions.ONLY_OWNERS_GRANT_OWNER in response.content.decode()
     assert not Invitation.objects.exists()
 
 
-def test_inviting_a_pending_address_again_says_to_resend(owner, org, invited, post):
+def test_inviting_a_pending_address_again_says_to_resend(owner, invited, send_invitation):
     invited("vet@example.com")
 
-    response = post(
-        signed_in(owner),
-        reverse("invitation-create", args=[org.pk]),
-        {"email": "vet@example.com", "role": "member"},
-    )
+    response = send_invitation(signed_in(owner), "vet@example.com")
 
     assert response.status_code == 400
     assert services.ALREADY_INVITED in response.content.decode()
@@ -184,14 +181,7 @@ def test_revoking_from_the_tab_removes_it_from_the_list(owner, org, invited, pos
 
 
 def test_another_organizations_invitation_is_a_404_and_stays(owner, org, outsider, other_org, post):
-    foreign = services.invitation_create(
-        organization=other_org,
-        actor=outsider,
-        acting_key=None,
-        email="vet@example.com",
-        role="member",
-        site_url="http://testserver",
-    )
+    foreign = invitation_by(outsider, other_org)
     client = signed_in(owner)
 
     for name in ("invitation-resend", "invitation-revoke"):

@@ -1,6 +1,5 @@
 """No log line, page, error or stored row ever holds a full key, except the show-once answers."""
 
-import logging
 import re
 
 import pytest
@@ -9,34 +8,15 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apikeys.models import APIKey
+from tests.helpers import all_logs
 
 pytestmark = pytest.mark.django_db
 
 
-class Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def captured_logs():
-    handler = Collect()
-    root = logging.getLogger()
-    old_level, db_logger = root.level, logging.getLogger("django.db.backends")
-    old_db_level = db_logger.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    db_logger.setLevel(logging.DEBUG)
-    connection.force_debug_cursor = True  # log every SQL statement with its parameters
-    yield handler.lines
-    connection.force_debug_cursor = False
-    root.removeHandler(handler)
-    root.setLevel(old_level)
-    db_logger.setLevel(old_db_level)
+    with all_logs() as lines:
+        yield lines
 
 
 def test_a_whole_key_life_leaks_the_key_nowhere(captured_logs, owner, org, client):
