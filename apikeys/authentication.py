@@ -27,6 +27,7 @@ from typing import Protocol
 from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import exceptions
@@ -36,6 +37,8 @@ from rest_framework.request import Request
 from apikeys import conf, keys
 from apikeys.lookup import AuthLookup, api_key_for_authentication
 from apikeys.models import APIKey, EffectiveStatus
+from apikeys.services.exposed import api_keys_mark_exposed_in
+from core.audit import AuditContext
 from organizations.models import User
 from organizations.permissions import resolve_role
 
@@ -113,6 +116,7 @@ class APIKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
         if self.url_carries_key(request):
+            self.mark_exposed(request)
             raise exceptions.ParseError(KEY_IN_URL)
         raw_keys = self.get_raw_keys(request)
         if not raw_keys:
@@ -150,6 +154,18 @@ class APIKeyAuthentication(BaseAuthentication):
             return False  # the common case, without parsing a query string nobody sent
         query = unquote_plus(query)
         return keys.redact(query, conf.brand()) != query
+
+    def mark_exposed(self, request: Request) -> None:
+        """Record the genuine keys a refused URL carried: owners are told (and, if the
+        operator says so, the key is revoked), since URLs end up in logs others read."""
+        query = unquote_plus(request.META.get("QUERY_STRING", ""))
+        try:
+            api_keys_mark_exposed_in(
+                query, path=request.path, context=AuditContext.from_request(request)
+            )
+        except DatabaseError as error:
+            # The refusal is what protects the caller; it must not wait on the database.
+            logger.warning("a key sent in a URL could not be marked exposed: %s", error)
 
     def authenticate_key(self, raw: str, request: Request | None = None) -> tuple[User, APIKey]:
         """Authenticate one key; with `request`, its rate counting overlaps the lookup."""

@@ -32,7 +32,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
@@ -44,8 +44,10 @@ from apikeys import conf, keys
 from apikeys.authentication import KEY_IN_URL, APIKeyAuthentication
 from apikeys.lookup import api_key_for_authentication
 from apikeys.models import APIKey
+from apikeys.services.exposed import api_keys_mark_exposed_in
 from apikeys.throttling import APIKeyRateThrottle
 from apikeys.ws_tickets import ticket_redeem
+from core.audit import AuditContext
 from organizations.models import User
 
 logger = logging.getLogger(__name__)
@@ -165,6 +167,10 @@ def authenticate_scope(scope: dict[str, Any]) -> Identity:
     if url_key is None and keys.redact(query, brand) != query:
         url_key = ""  # key-shaped, but not a whole parameter value
     if url_key is not None and not settings.APIKEYS_WS_ALLOW_KEY_IN_URL:
+        client = scope.get("client") or (None, None)
+        api_keys_mark_exposed_in(
+            unquote_plus(query), path=scope.get("path", ""), context=AuditContext(ip=client[0])
+        )
         raise Refused(KEY_IN_URL)
 
     request = _HeaderRequest(scope.get("headers", []))

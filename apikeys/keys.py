@@ -178,6 +178,13 @@ def _key_shaped(brand: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![0-9A-Za-z]){re.escape(brand)}_(?:live|test)_[0-9A-Za-z]{{{tail}}}")
 
 
+def find(text: str, brand: str) -> list[str]:
+    """Return every genuine-looking key (brand and a valid checksum) in `text`."""
+    if f"{brand}_" not in text:
+        return []
+    return [m.group(0) for m in _key_shaped(brand).finditer(text) if parse(m.group(0), brand)]
+
+
 def redact(text: str, brand: str) -> str:
     """Return `text` with every genuine-looking key (brand and a valid checksum) masked.
 

@@ -22,7 +22,6 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
@@ -37,8 +36,7 @@ from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 from redis.exceptions import RedisError
 
-from apikeys import conf, keys
-from apikeys.models import APIKey
+from apikeys.lookup import issued_keys
 from apikeys.services.leaked import REPORTER_GITHUB, REPORTER_PUBLIC, api_key_report_leaked
 from core.audit import AuditContext
 from core.clients import client_ip
@@ -173,31 +171,6 @@ def github_signature_valid(body: bytes, identifier: str, signature: str) -> bool
 
 
 @sensitive_variables()
-def issued_keys(tokens: Iterable[str]) -> dict[str, APIKey]:
-    """Map each token that is a key this deployment issued to its row (any status).
-
-    A token is ours only if `keys.parse` accepts it (brand, shape, checksum: no I/O for the
-    rest) and its digest matches the row with its prefix; one query for the whole report.
-    """
-    brand, pepper = conf.brand(), conf.pepper()
-    parsed = {token: keys.parse(token, brand) for token in set(tokens)}
-    prefixes = {p.prefix for p in parsed.values() if p is not None}
-    if not prefixes:
-        return {}
-    rows = {
-        key.prefix: key
-        for key in APIKey.objects.select_related("organization", "created_by").filter(
-            prefix__in=prefixes
-        )
-    }
-    found = {}
-    for token, parsed_key in parsed.items():
-        row = rows.get(parsed_key.prefix) if parsed_key is not None else None
-        if row is not None and keys.verify(token, row.hashed_key, row.hash_version, pepper):
-            found[token] = row
-    return found
-
-
 @sensitive_variables()
 def report_github(reported: list[ReportedToken], *, context: AuditContext) -> list[dict[str, str]]:
     """Revoke the genuine keys of a verified GitHub report; return GitHub's labels.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.db.utils import Error as DatabaseFailure
 
+from apikeys import conf, keys
 from apikeys.models import APIKey
 from organizations.models import Membership, Organization, User
 
@@ -216,3 +217,28 @@ def api_key_for_authentication(prefix: str) -> AuthLookup | None:
         with _compile_lock:
             lookup = _compiled.get(alias) or _compiled.setdefault(alias, _CompiledLookup(alias))
     return lookup.run(prefix)
+
+
+def issued_keys(tokens: Iterable[str]) -> dict[str, APIKey]:
+    """Map each token that is a key this deployment issued to its row (any status).
+
+    A token is ours only if `keys.parse` accepts it (brand, shape, checksum: no I/O for the
+    rest) and its digest matches the row with its prefix; one query for the whole report.
+    """
+    brand, pepper = conf.brand(), conf.pepper()
+    parsed = {token: keys.parse(token, brand) for token in set(tokens)}
+    prefixes = {p.prefix for p in parsed.values() if p is not None}
+    if not prefixes:
+        return {}
+    rows = {
+        key.prefix: key
+        for key in APIKey.objects.select_related("organization", "created_by").filter(
+            prefix__in=prefixes
+        )
+    }
+    found = {}
+    for token, parsed_key in parsed.items():
+        row = rows.get(parsed_key.prefix) if parsed_key is not None else None
+        if row is not None and keys.verify(token, row.hashed_key, row.hash_version, pepper):
+            found[token] = row
+    return found

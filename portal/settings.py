@@ -381,6 +381,9 @@ APIKEYS_RATE_PER_MINUTE = env.int("APIKEYS_RATE_PER_MINUTE", default=100)
 APIKEYS_RATE_PER_HOUR = env.int("APIKEYS_RATE_PER_HOUR", default=1000)
 APIKEYS_USER_RATE_PER_MINUTE = env.int("APIKEYS_USER_RATE_PER_MINUTE", default=300)
 APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
+# A genuine key refused because it came in a URL is marked exposed and its owners told;
+# set this to also revoke it at once (URLs end up in logs others read).
+APIKEYS_REVOKE_KEYS_SENT_IN_URLS = env.bool("APIKEYS_REVOKE_KEYS_SENT_IN_URLS", default=False)
 # The keys list flags a usable key idle this many days (never used: since its creation).
 APIKEYS_UNUSED_DAYS = env.int("APIKEYS_UNUSED_DAYS", default=30)
 # Requests with well-formed keys that match no issued key, per client IP and minute, before

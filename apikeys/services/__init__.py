@@ -26,6 +26,7 @@ from apikeys.services.bounds import (
     SCOPE_ESCALATION,
 )
 from apikeys.services.create import api_key_create
+from apikeys.services.exposed import api_key_mark_exposed
 from apikeys.services.leaked import api_key_report_leaked
 from apikeys.services.rotation import api_key_rotate
 from apikeys.services.transitions import (
@@ -54,6 +55,7 @@ __all__ = [
     "RESUME_NEEDS_PAUSED",
     "SCOPE_ESCALATION",
     "api_key_create",
+    "api_key_mark_exposed",
     "api_key_pause",
     "api_key_remove_default",
     "api_key_rename",

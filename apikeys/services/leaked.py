@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apikeys.models import APIKey, KeyAction
@@ -107,14 +107,29 @@ def api_key_report_leaked(
     return True
 
 
-def _notice(key: APIKey, details: dict[str, str]) -> LeakNotice:
+def notice_recipients(key: APIKey) -> tuple[str, ...]:
+    """Who is told what happens to a key: its organization's active owners and its creator."""
     owners = members_of(key.organization_id).filter(role=Role.OWNER, user__is_active=True)
     people = [membership.user for membership in owners]
     creator = key.created_by
     if creator.is_active:
         people.append(creator)
-    recipients = tuple(dict.fromkeys(person.email for person in people if person.email))
-    path = reverse("api-keys", args=[key.organization_id])
+    return tuple(dict.fromkeys(person.email for person in people if person.email))
+
+
+def keys_link(key: APIKey) -> str:
+    """The key's organization's keys page, for emails. SITE_URL, never the request's Host
+    header: a report's sender must not choose where the owners' link points. Without it the
+    path alone still says where to go."""
+    try:
+        path = reverse("api-keys", args=[key.organization_id])
+    except NoReverseMatch:  # a downstream project that mounts no Keyportal pages
+        path = "/"
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def _notice(key: APIKey, details: dict[str, str]) -> LeakNotice:
+    recipients = notice_recipients(key)
     return LeakNotice(
         recipients=recipients,
         name=key.name,
@@ -124,20 +139,23 @@ def _notice(key: APIKey, details: dict[str, str]) -> LeakNotice:
         url=details["url"],
         source=details["source"],
         reporter=REPORTERS[details["reporter"]],
-        # SITE_URL, never the request's Host header: a report's sender must not choose
-        # where the owners' link points. Without it the path alone still says where to go.
-        keys_link=f"{settings.SITE_URL.rstrip('/')}{path}",
+        keys_link=keys_link(key),
     )
 
 
 def send_leak_notice(notice: LeakNotice) -> None:
-    """Email each recipient on their own (owners need not learn each other's addresses)."""
-    context = {"notice": notice}
+    """Email the leak notice to each recipient."""
     subject = LEAKED_SUBJECT.format(name=notice.name, prefix=notice.prefix)
-    text = render_to_string("apikeys/email/key_leaked.txt", context)
-    html = render_to_string("apikeys/email/key_leaked.html", context)
+    send_to_each(notice.recipients, subject, "apikeys/email/key_leaked", {"notice": notice})
+
+
+def send_to_each(recipients: tuple[str, ...], subject: str, template: str, context: dict) -> None:
+    """Email each recipient on their own (owners need not learn each other's addresses): the
+    text part from `<template>.txt`, the HTML part from `<template>.html`."""
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
     messages = []
-    for recipient in notice.recipients:
+    for recipient in recipients:
         message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
         message.attach_alternative(html, "text/html")
         messages.append(message)
