@@ -77,3 +77,11 @@ class ResetPasswordForm(allauth_forms.ResetPasswordForm):
         super().__init__(*args, **kwargs)
         _normalize_email_field(self, "email")
         self.fields["email"].widget.attrs.pop("placeholder", None)
+
+
+class NoticePreferencesForm(forms.Form):
+    """Which optional emails the signed-in person gets (security notices are not optional)."""
+
+    expiry_reminders = forms.BooleanField(
+        label="Email me before my organizations' API keys expire", required=False
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from organizations.models import Invitation
+from accounts.models import NoticePreferences
+from organizations.models import Invitation, User
 from organizations.selectors import INVITATION_SESSION_KEY, open_invitation
 
 
@@ -16,3 +17,8 @@ def signup_invitation(request: HttpRequest) -> Invitation | None:
     """
     invitation_id = request.session.get(INVITATION_SESSION_KEY)
     return None if not invitation_id else open_invitation(invitation_id)
+
+
+def expiry_reminders_on(user: User) -> bool:
+    """Whether `user` gets expiry reminders (the default, until they turn them off)."""
+    return not NoticePreferences.objects.filter(user=user, expiry_reminders=False).exists()

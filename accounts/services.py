@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import NoticePreferences
 from core.audit import AuditContext, record
 from core.models import AuditAction
 from organizations.models import User
@@ -31,4 +32,16 @@ def account_event_record(
         organization=None,
         context=context,
         details=details or {},
+    )
+
+
+@transaction.atomic
+def notice_preferences_set(*, user: User, expiry_reminders: bool) -> None:
+    """Record whether `user` wants expiry reminders (security notices always go).
+
+    Only the person themselves changes this (the page acts for the signed-in user alone),
+    and it changes no one's access, so it is not an audit event.
+    """
+    NoticePreferences.objects.update_or_create(
+        user=user, defaults={"expiry_reminders": expiry_reminders}
     )

@@ -24,3 +24,9 @@ class APIKeysConfig(AppConfig):
 
         # Every committed audit event, whoever recorded it, reaches the live audit stream.
         post_save.connect(broadcast_audit_event, sender=AuditEvent, dispatch_uid="apikeys.live")
+
+        from apikeys.notices import notify_on_commit
+
+        # A committed security event (a key created, rotated or revoked, a role changed,
+        # two-factor turned off) mails the owners, whichever app recorded it.
+        post_save.connect(notify_on_commit, sender=AuditEvent, dispatch_uid="apikeys.notices")

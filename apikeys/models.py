@@ -208,3 +208,38 @@ class APIKey(models.Model):
     @property
     def is_rotated(self) -> bool:
         return self.rotated_at is not None
+
+
+class NoticeKind(models.TextChoices):
+    """The reminders `send_key_notices` sends about a key, most urgent last."""
+
+    EXPIRY_7_DAYS = "expiry_7d", "Expires within 7 days"
+    EXPIRY_1_DAY = "expiry_1d", "Expires within 1 day"
+
+
+class KeyNotice(models.Model):
+    """A reminder about a key, recorded in the transaction that sends it.
+
+    The unique (key, kind) pair is the claim: two runs of `send_key_notices` at once both
+    try to insert it, the database lets one win, and only the winner sends.
+    """
+
+    api_key = models.ForeignKey(APIKey, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
+    # The expiry the reminder was about, and whether it was mailed or only superseded (a
+    # 1-day reminder makes a 7-day one that was never sent pointless).
+    expires_at = models.DateTimeField()
+    sent = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "kind"], name="one_key_notice_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[k.value for k in NoticeKind]),
+                name="key_notice_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.api_key_id}"

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from apikeys.views import audit, key_actions, keys
+from apikeys.views import audit, key_actions, key_page, keys
 
 key_patterns = [
     path("", keys.api_key_list, name="api-keys"),
     path("new/", keys.api_key_create, name="api-key-create"),
     path("created/", keys.api_key_created, name="api-key-created"),
+    path("<uuid:key_id>/", key_page.api_key_detail, name="api-key-detail"),
     path("<uuid:key_id>/rename/", key_actions.api_key_rename, name="api-key-rename"),
     path("<uuid:key_id>/rotate/", key_actions.api_key_rotate, name="api-key-rotate"),
     path("<uuid:key_id>/revoke/", key_actions.api_key_revoke, name="api-key-revoke"),

@@ -45,6 +45,7 @@ urlpatterns = [
     # Sign-up, email verification, password reset and change, re-authentication, and
     # two-factor (`/accounts/2fa/`): allauth's pages in Keyportal's templates.
     path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("api/", include(api_patterns)),
     *navigation_patterns,
     path("invitations/", include(invitation_patterns)),

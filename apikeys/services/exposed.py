@@ -18,12 +18,14 @@ from django.utils import timezone
 
 from apikeys import conf, keys
 from apikeys.lookup import issued_keys
+from apikeys.mail import key_watchers, keys_link, send_to_each
 from apikeys.models import APIKey, KeyAction
 from apikeys.services._common import REVOKE_FIELDS, audit_key, lock, mark_revoked, save_and_audit
-from apikeys.services.leaked import keys_link, notice_recipients, send_to_each
 from core.audit import AuditContext
 from core.models import AuditAction, AuditEvent
 
+# The reason recorded on the revocation this module makes (its own email tells the owners).
+REVOKED_AS_EXPOSED = "sent_in_url"
 EXPOSED_SUBJECT = "Keyportal: API key {name} ({prefix}) was sent in a URL"
 MAX_PATH_LENGTH = 500
 
@@ -69,10 +71,10 @@ def api_key_mark_exposed(*, key: APIKey, path: str, context: AuditContext) -> bo
             actor=None,
             acting_key=None,
             context=context,
-            details={"reason": "sent_in_url"},
+            details={"reason": REVOKED_AS_EXPOSED},
         )
     notice = ExposureNotice(
-        recipients=notice_recipients(key),
+        recipients=key_watchers(key),
         name=key.name,
         prefix=key.prefix,
         organization=key.organization.name,
@@ -80,7 +82,7 @@ def api_key_mark_exposed(*, key: APIKey, path: str, context: AuditContext) -> bo
         ip=context.ip or "",
         at=timezone.now(),
         revoked=revoking,
-        keys_link=keys_link(key),
+        keys_link=keys_link(key.organization_id),
     )
     if notice.recipients:
         transaction.on_commit(lambda: send_exposure_notice(notice), robust=True)

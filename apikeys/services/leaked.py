@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from apikeys.mail import key_watchers, keys_link, send_to_each
 from apikeys.models import APIKey, KeyAction
 from apikeys.services._common import (
     REVOKE_FIELDS,
@@ -28,9 +25,9 @@ from apikeys.services._common import (
 )
 from core.audit import AuditContext
 from core.models import AuditAction
-from organizations.models import Role
-from organizations.selectors import members_of
 
+# The reason recorded on the revocation this module makes (its own email tells the owners).
+REVOKED_AS_LEAKED = "reported_leaked"
 REPORTER_GITHUB = "github"
 REPORTER_PUBLIC = "public"
 # How each reporter is named to the owners.
@@ -98,7 +95,7 @@ def api_key_report_leaked(
         actor=None,
         acting_key=None,
         context=context,
-        details={"reason": "reported_leaked", "reporter": reporter},
+        details={"reason": REVOKED_AS_LEAKED, "reporter": reporter},
     )
     notice = _notice(key, details)
     if notice.recipients:
@@ -107,29 +104,8 @@ def api_key_report_leaked(
     return True
 
 
-def notice_recipients(key: APIKey) -> tuple[str, ...]:
-    """Who is told what happens to a key: its organization's active owners and its creator."""
-    owners = members_of(key.organization_id).filter(role=Role.OWNER, user__is_active=True)
-    people = [membership.user for membership in owners]
-    creator = key.created_by
-    if creator.is_active:
-        people.append(creator)
-    return tuple(dict.fromkeys(person.email for person in people if person.email))
-
-
-def keys_link(key: APIKey) -> str:
-    """The key's organization's keys page, for emails. SITE_URL, never the request's Host
-    header: a report's sender must not choose where the owners' link points. Without it the
-    path alone still says where to go."""
-    try:
-        path = reverse("api-keys", args=[key.organization_id])
-    except NoReverseMatch:  # a downstream project that mounts no Keyportal pages
-        path = "/"
-    return f"{settings.SITE_URL.rstrip('/')}{path}"
-
-
 def _notice(key: APIKey, details: dict[str, str]) -> LeakNotice:
-    recipients = notice_recipients(key)
+    recipients = key_watchers(key)
     return LeakNotice(
         recipients=recipients,
         name=key.name,
@@ -139,7 +115,7 @@ def _notice(key: APIKey, details: dict[str, str]) -> LeakNotice:
         url=details["url"],
         source=details["source"],
         reporter=REPORTERS[details["reporter"]],
-        keys_link=keys_link(key),
+        keys_link=keys_link(key.organization_id),
     )
 
 
@@ -147,17 +123,3 @@ def send_leak_notice(notice: LeakNotice) -> None:
     """Email the leak notice to each recipient."""
     subject = LEAKED_SUBJECT.format(name=notice.name, prefix=notice.prefix)
     send_to_each(notice.recipients, subject, "apikeys/email/key_leaked", {"notice": notice})
-
-
-def send_to_each(recipients: tuple[str, ...], subject: str, template: str, context: dict) -> None:
-    """Email each recipient on their own (owners need not learn each other's addresses): the
-    text part from `<template>.txt`, the HTML part from `<template>.html`."""
-    text = render_to_string(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
-    messages = []
-    for recipient in recipients:
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
-    with get_connection() as connection:
-        connection.send_messages(messages)

@@ -57,7 +57,9 @@ def test_members_see_no_action_buttons(member, org, make_key):
     key, _ = make_key()
     html = signed_in(member).get(reverse("api-keys", args=[org.pk])).content.decode()
     assert key.prefix in html
-    assert f"/api-keys/{key.pk}/" not in html
+    assert f'href="/orgs/{org.pk}/integrations/api-keys/{key.pk}/"' in html  # its page, read-only
+    for action in ["rename", "rotate", "revoke", "pause", "resume", "set-default"]:
+        assert f"/api-keys/{key.pk}/{action}/" not in html
     assert "Actions</th>" not in html
 
 
