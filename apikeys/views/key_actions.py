@@ -113,7 +113,7 @@ def api_key_rename(
             add_domain_error(form, error)
         else:
             messages.success(request, RENAME_DONE.format(name=key.name))
-            return redirect(_list_url(access))
+            return redirect(safe_next(request, _list_url(access)))
     status = 400 if form.is_bound else 200
     return _render(request, access, "rename.html", status, key=key, form=form)
 
@@ -163,4 +163,4 @@ def api_key_revoke(
         messages.error(request, error.message)
     else:
         messages.success(request, REVOKE_DONE.format(name=key.name))
-    return redirect(_list_url(access))
+    return redirect(safe_next(request, _list_url(access)))

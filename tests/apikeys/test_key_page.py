@@ -337,3 +337,36 @@ def test_the_page_is_read_only_to_get(owner, make_key):
     assert response.status_code == 405
     key.refresh_from_db()
     assert key.status == KeyStatus.ACTIVE
+
+
+def test_renaming_from_the_key_page_comes_back_to_it(owner, make_key):
+    key, _ = make_key(name="Kiosk")
+    client = signed_in(owner)
+    rename = reverse("api-key-rename", args=[key.organization_id, key.pk])
+    assert f"{rename}?next=" in client.get(page_url(key)).content.decode()
+
+    form = client.get(rename, {"next": page_url(key)}).content.decode()
+    response = client.post(rename, {"name": "Front desk", "next": page_url(key)})
+
+    assert f'<input type="hidden" name="next" value="{page_url(key)}">' in form
+    assert response["Location"] == page_url(key)
+    key.refresh_from_db()
+    assert key.name == "Front desk"
+
+
+def test_revoking_from_the_key_page_comes_back_to_it_and_a_foreign_next_does_not(
+    owner, org, make_key
+):
+    kept, _ = make_key()
+    revoked, _ = make_key()
+    client = signed_in(owner)
+
+    back = client.post(
+        reverse("api-key-revoke", args=[org.pk, revoked.pk]), {"next": page_url(revoked)}
+    )
+    away = client.post(
+        reverse("api-key-revoke", args=[org.pk, kept.pk]), {"next": "https://evil.example/"}
+    )
+
+    assert back["Location"] == page_url(revoked)
+    assert away["Location"] == reverse("api-keys", args=[org.pk])
