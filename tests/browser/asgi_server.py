@@ -19,6 +19,7 @@ def asgi_server_url(django_db_setup, django_db_blocker) -> str:
     from daphne.server import Server
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.core.asgi import get_asgi_application
+    from django.db import connections
     from twisted.internet import reactor
 
     from apikeys.routing import websocket_application
@@ -29,6 +30,11 @@ def asgi_server_url(django_db_setup, django_db_blocker) -> str:
             "websocket": websocket_application(),
         }
     )
+    # The server's requests run in threads of their own: no connection may outlive its
+    # request there, or the test database could not be dropped at the end of the run.
+    database = connections.databases["default"]
+    kept_connections = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
     ready = threading.Event()
     server = Server(
         application=application,
@@ -49,3 +55,4 @@ def asgi_server_url(django_db_setup, django_db_blocker) -> str:
         yield f"http://{host}:{port}"
     reactor.callFromThread(reactor.stop)
     thread.join(5)
+    database["CONN_MAX_AGE"] = kept_connections
