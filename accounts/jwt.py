@@ -32,6 +32,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from core.credentials import looks_like_jwt
 from core.ids import parse_uuid
 from organizations.models import User
 
@@ -43,15 +44,6 @@ ACCESS_EXPIRED = "Access token expired: get a new one from /api/auth/refresh, or
 REFRESH_INVALID = "Invalid, expired or already used refresh token: sign in again."
 ACCOUNT_INACTIVE = "This account is deactivated."
 CREDENTIALS_CHANGED = "The password changed since this token was issued: sign in again."
-
-
-def looks_like_jwt(value: str) -> bool:
-    """True when `value` has a JWT's shape: a JSON header (`eyJ`) and three dot-separated parts.
-
-    The same test `apikeys.keys.looks_like_jwt` refuses as "not an API key" (this app never
-    imports apikeys): the two must agree, or a token would get neither authenticator's answer.
-    """
-    return value.startswith("eyJ") and value.count(".") == 2
 
 
 def session_version(user: User) -> str:

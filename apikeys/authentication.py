@@ -37,8 +37,9 @@ from rest_framework.request import Request
 from apikeys import conf, keys
 from apikeys.lookup import AuthLookup, api_key_for_authentication
 from apikeys.models import APIKey, EffectiveStatus
-from apikeys.services.exposed import api_keys_mark_exposed_in
+from apikeys.services.exposed import api_keys_mark_exposed
 from core.audit import AuditContext
+from core.credentials import looks_like_jwt
 from organizations.models import User
 from organizations.permissions import resolve_role
 
@@ -115,8 +116,9 @@ class APIKeyAuthentication(BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
-        if self.url_carries_key(request):
-            self.mark_exposed(request)
+        in_url = self.keys_in_url(request)
+        if in_url:
+            self.mark_exposed(request, in_url)
             raise exceptions.ParseError(KEY_IN_URL)
         raw_keys = self.get_raw_keys(request)
         if not raw_keys:
@@ -145,23 +147,21 @@ class APIKeyAuthentication(BaseAuthentication):
             found.add(value.strip())
         return found
 
-    def url_carries_key(self, request: Request) -> bool:
-        """True when the query string holds a well-formed key anywhere: refused, since URLs
-        get logged. As a value (`?api_key=<key>`), a bare name (`?<key>`) or after a scheme
+    def keys_in_url(self, request: Request) -> list[str]:
+        """The well-formed keys anywhere in the query string: refused, since URLs get logged.
+        As a value (`?api_key=<key>`), a bare name (`?<key>`) or after a scheme
         (`?x=Bearer <key>`)."""
         query = request.META.get("QUERY_STRING")
         if not query:
-            return False  # the common case, without parsing a query string nobody sent
-        query = unquote_plus(query)
-        return keys.redact(query, conf.brand()) != query
+            return []  # the common case, without parsing a query string nobody sent
+        return keys.find(unquote_plus(query), conf.brand())
 
-    def mark_exposed(self, request: Request) -> None:
-        """Record the genuine keys a refused URL carried: owners are told (and, if the
-        operator says so, the key is revoked), since URLs end up in logs others read."""
-        query = unquote_plus(request.META.get("QUERY_STRING", ""))
+    def mark_exposed(self, request: Request, in_url: list[str]) -> None:
+        """Record the genuine keys among those a refused URL carried: owners are told (and,
+        if the operator says so, the key is revoked), since URLs end up in logs others read."""
         try:
-            api_keys_mark_exposed_in(
-                query, path=request.path, context=AuditContext.from_request(request)
+            api_keys_mark_exposed(
+                in_url, path=request.path, context=AuditContext.from_request(request)
             )
         except DatabaseError as error:
             # The refusal is what protects the caller; it must not wait on the database.
@@ -195,7 +195,7 @@ class APIKeyAuthentication(BaseAuthentication):
 
     def why_malformed(self, raw: str) -> str:
         """Say why a value that is not a well-formed key was refused, and how to fix it."""
-        if keys.looks_like_jwt(raw):
+        if looks_like_jwt(raw):
             return ACCESS_TOKEN_NOT_ACCEPTED
         if keys.mistyped(raw, conf.brand()):
             return KEY_MISTYPED

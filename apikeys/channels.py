@@ -44,10 +44,11 @@ from apikeys import conf, keys
 from apikeys.authentication import KEY_IN_URL, APIKeyAuthentication
 from apikeys.lookup import api_key_for_authentication
 from apikeys.models import APIKey
-from apikeys.services.exposed import api_keys_mark_exposed_in
+from apikeys.services.exposed import api_keys_mark_exposed
 from apikeys.throttling import APIKeyRateThrottle
 from apikeys.ws_tickets import ticket_redeem
 from core.audit import AuditContext
+from core.credentials import looks_like_jwt
 from organizations.models import User
 
 logger = logging.getLogger(__name__)
@@ -163,20 +164,20 @@ def authenticate_scope(scope: dict[str, Any]) -> Identity:
     query = scope.get("query_string", b"").decode("latin1")
     params = {name: values[-1] for name, values in parse_qs(query).items()}
     brand = conf.brand()
-    url_key = next((v for v in params.values() if keys.parse(v, brand) is not None), None)
-    if url_key is None and keys.redact(query, brand) != query:
-        url_key = ""  # key-shaped, but not a whole parameter value
-    if url_key is not None and not settings.APIKEYS_WS_ALLOW_KEY_IN_URL:
+    in_url = keys.find(unquote_plus(query), brand)
+    if in_url and not settings.APIKEYS_WS_ALLOW_KEY_IN_URL:
         client = scope.get("client") or (None, None)
-        api_keys_mark_exposed_in(
-            unquote_plus(query), path=scope.get("path", ""), context=AuditContext(ip=client[0])
+        api_keys_mark_exposed(
+            in_url, path=scope.get("path", ""), context=AuditContext(ip=client[0])
         )
         raise Refused(KEY_IN_URL)
+    # Allowed by the operator: a whole parameter value may authenticate.
+    url_key = next((v for v in params.values() if keys.parse(v, brand) is not None), "")
 
     request = _HeaderRequest(scope.get("headers", []))
     authorization = request.META.get("HTTP_AUTHORIZATION", "")
     bearer = authorization.partition(" ")[2].strip()
-    if keys.looks_like_jwt(bearer):
+    if looks_like_jwt(bearer):
         identity = authenticate_access_token(bearer)
         if identity is not None:
             return identity
@@ -191,7 +192,7 @@ def authenticate_scope(scope: dict[str, Any]) -> Identity:
     if "ticket" in params:
         return redeem_ticket(params["ticket"])
     token = params.get("token", "")
-    if keys.looks_like_jwt(token):
+    if looks_like_jwt(token):
         identity = authenticate_access_token(token)
         if identity is not None:
             return identity

@@ -126,11 +126,6 @@ def mistyped(raw: str, brand: str) -> bool:
     )
 
 
-def looks_like_jwt(value: str) -> bool:
-    """True when `value` has a JSON Web Token's shape (three base64url parts, a JSON header)."""
-    return value.startswith("eyJ") and value.count(".") == 2
-
-
 @lru_cache(maxsize=8)
 def derive_pepper(secret_key: str) -> bytes:
     """Derive the HMAC pepper from SECRET_KEY when APIKEYS_PEPPER is not set.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from apikeys import conf, keys
@@ -162,6 +163,28 @@ def mark_revoked(key: APIKey, *, actor: User | None, now: datetime) -> None:
         now,
         actor,
         False,
+    )
+
+
+def revoke_and_audit(
+    key: APIKey,
+    *,
+    actor: User | None,
+    acting_key: APIKey | None,
+    context: AuditContext,
+    details: dict[str, object] | None = None,
+) -> APIKey:
+    """Revoke a locked key now and record `api_key.revoked` (by a person, or with no actor
+    when a leak report or a key sent in a URL revoked it, `details` saying why)."""
+    mark_revoked(key, actor=actor, now=timezone.now())
+    return save_and_audit(
+        key,
+        AuditAction.KEY_REVOKED,
+        fields=REVOKE_FIELDS,
+        actor=actor,
+        acting_key=acting_key,
+        context=context,
+        details=details,
     )
 
 

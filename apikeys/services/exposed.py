@@ -16,11 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apikeys import conf, keys
 from apikeys.lookup import issued_keys
 from apikeys.mail import key_watchers, keys_link, send_to_each
 from apikeys.models import APIKey, KeyAction
-from apikeys.services._common import REVOKE_FIELDS, audit_key, lock, mark_revoked, save_and_audit
+from apikeys.services._common import audit_key, lock, revoke_and_audit
 from core.audit import AuditContext
 from core.models import AuditAction, AuditEvent
 
@@ -63,11 +62,8 @@ def api_key_mark_exposed(*, key: APIKey, path: str, context: AuditContext) -> bo
         details={"where": "url", "path": path, "revoked": revoking},
     )
     if revoking:
-        mark_revoked(key, actor=None, now=timezone.now())
-        save_and_audit(
+        revoke_and_audit(
             key,
-            AuditAction.KEY_REVOKED,
-            fields=REVOKE_FIELDS,
             actor=None,
             acting_key=None,
             context=context,
@@ -89,10 +85,10 @@ def api_key_mark_exposed(*, key: APIKey, path: str, context: AuditContext) -> bo
     return True
 
 
-def api_keys_mark_exposed_in(text: str, *, path: str, context: AuditContext) -> int:
-    """Mark every genuine key in `text` (a refused URL's query string) exposed; return how
-    many there were. Only genuine keys cost I/O: a key-shaped guess is refused without any."""
-    found = issued_keys(keys.find(text, conf.brand()))
+def api_keys_mark_exposed(raw_keys: list[str], *, path: str, context: AuditContext) -> int:
+    """Mark the genuine keys among `raw_keys` (well-formed keys a refused URL carried)
+    exposed; return how many there were. One query finds them all."""
+    found = issued_keys(raw_keys)
     for key in found.values():
         api_key_mark_exposed(key=key, path=path, context=context)
     return len(found)

@@ -12,17 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from apikeys.mail import key_watchers, keys_link, send_to_each
 from apikeys.models import APIKey, KeyAction
-from apikeys.services._common import (
-    REVOKE_FIELDS,
-    audit_key,
-    lock,
-    mark_revoked,
-    save_and_audit,
-)
+from apikeys.services._common import audit_key, lock, revoke_and_audit
 from core.audit import AuditContext
 from core.models import AuditAction
 
@@ -87,11 +80,8 @@ def api_key_report_leaked(
     )
     if not revoking:
         return False
-    mark_revoked(key, actor=None, now=timezone.now())
-    save_and_audit(
+    revoke_and_audit(
         key,
-        AuditAction.KEY_REVOKED,
-        fields=REVOKE_FIELDS,
         actor=None,
         acting_key=None,
         context=context,

@@ -14,13 +14,12 @@ from apikeys.services._common import (
     PAUSE_NEEDS_ACTIVE,
     RATE_LIMITS_STAFF_ONLY,
     RESUME_NEEDS_PAUSED,
-    REVOKE_FIELDS,
     lock,
     lock_organization,
     locked_for,
-    mark_revoked,
     refuse_unless,
     require_key_manager,
+    revoke_and_audit,
     save_and_audit,
 )
 from apikeys.services.bounds import check_acts_on
@@ -181,12 +180,4 @@ def api_key_revoke(
     """Revoke a key for good, from any state; the very next request with it is refused."""
     key = locked_for(key, actor, acting_key)
     refuse_unless(key, KeyAction.REVOKE)
-    mark_revoked(key, actor=actor, now=timezone.now())
-    return save_and_audit(
-        key,
-        AuditAction.KEY_REVOKED,
-        fields=REVOKE_FIELDS,
-        actor=actor,
-        acting_key=acting_key,
-        context=context,
-    )
+    return revoke_and_audit(key, actor=actor, acting_key=acting_key, context=context)

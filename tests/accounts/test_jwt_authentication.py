@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from rest_framework.test import APIClient
@@ -11,7 +12,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import jwt
 from accounts.jwt import issue_tokens
 from apikeys import authentication as key_auth
-from apikeys import keys
 from organizations import services as org_services
 from organizations.api.permissions import NOT_ORGANIZATION_MEMBER
 from tests.factories import PASSWORD, APIKeyFactory
@@ -175,8 +175,13 @@ def test_what_counts_as_an_access_token_agrees_with_api_key_authentication(owner
         raw_key,
         "Zm9v.YmFy.YmF6",
     ]
+    api_keys = key_auth.APIKeyAuthentication()
     for value in values:
-        assert jwt.looks_like_jwt(value) == keys.looks_like_jwt(value), value
+        request = SimpleNamespace(META={"HTTP_AUTHORIZATION": f"Bearer {value}"})
+        claimed = jwt.AccessTokenAuthentication.bearer_jwt(request) is not None
+        refused_as_token = api_keys.why_malformed(value) == key_auth.ACCESS_TOKEN_NOT_ACCEPTED
+        # Every value gets one answer: claimed as a token, or read as a (mis)typed key.
+        assert claimed == refused_as_token, value
 
 
 @pytest.mark.urls("tests.apikeys.downstream")

@@ -96,7 +96,7 @@ def test_the_refusal_does_not_wait_on_the_database(make_key, monkeypatch, sent_i
     def database_down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(auth, "api_keys_mark_exposed_in", database_down)
+    monkeypatch.setattr(auth, "api_keys_mark_exposed", database_down)
 
     response = sent_in_url(raw)
 

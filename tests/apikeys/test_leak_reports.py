@@ -128,7 +128,7 @@ def test_a_report_that_fails_midway_leaves_the_key_and_the_trail_as_they_were(
     def fail(*args, **kwargs):
         raise RuntimeError("the audit trail is down")
 
-    monkeypatch.setattr(leaked, "save_and_audit", fail)
+    monkeypatch.setattr(leaked, "revoke_and_audit", fail)
     with pytest.raises(RuntimeError):
         leaked.api_key_report_leaked(
             key=key, source="", url="", reporter="public", context=leaked.AuditContext()
