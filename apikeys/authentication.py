@@ -12,8 +12,9 @@ Contract for downstream views:
   a mistyped or cut-short key, a key sent under another scheme (`Token`, `Api-Key` or none
   in `Authorization`), or an access token where a key is wanted each say how to fix it.
   A malformed key or a bad checksum fails before any database or cache call.
-- A valid key costs one SQL query, plus one UPDATE of `last_used_at` at most once per
-  `APIKEYS_LAST_USED_INTERVAL` seconds per key.
+- A valid key costs one SQL query, plus one UPDATE of `last_used_at` (with the client's
+  address and user agent) and one upsert of its usage counts at most once per
+  `APIKEYS_LAST_USED_INTERVAL` seconds per key (`apikeys.usage`).
 - Nothing is cached between requests, so a revoke, pause, member removal or user
   deactivation takes effect on the very next request.
 """
@@ -34,11 +35,12 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from apikeys import conf, keys
+from apikeys import conf, keys, usage
 from apikeys.lookup import AuthLookup, api_key_for_authentication
 from apikeys.models import APIKey, EffectiveStatus
 from apikeys.services.exposed import api_keys_mark_exposed
 from core.audit import AuditContext
+from core.clients import client_ip
 from core.credentials import looks_like_jwt
 from organizations.models import User
 from organizations.permissions import resolve_role
@@ -84,14 +86,27 @@ class UnknownKey(exceptions.AuthenticationFailed):
     default_detail = INVALID_KEY
 
 
+class KeyRefused(exceptions.AuthenticationFailed):
+    """An issued key, proven by its holder, refused by the rules (status, expiry, creator).
+
+    It carries the key, so that its refused requests are counted against it
+    (`DuringLookup.finish`); the response says only the message.
+    """
+
+    def __init__(self, detail: str, key: APIKey) -> None:
+        super().__init__(detail)
+        self.key = key
+
+
 class DuringLookup(Protocol):
     """Work started before a key's database lookup that overlaps it (the Redis count)."""
 
-    def finish(self, *, genuine: bool) -> None:
+    def finish(self, *, genuine: bool, refused: APIKey | None = None) -> None:
         """Complete the work once the lookup is done.
 
         `genuine` says an issued key was presented, even if it was refused (revoked,
-        paused, expired): only then may the work leave state behind.
+        paused, expired): only then may the work leave state behind. `refused` is that key
+        when the rules refused it.
         """
 
 
@@ -109,7 +124,7 @@ class APIKeyAuthentication(BaseAuthentication):
 
     Override points: `get_raw_keys(request)` to read keys from elsewhere,
     `start_during_lookup(request, digest)` to overlap other I/O with the key's lookup, and
-    `record_use(key, now)` to change how use is tracked.
+    `record_use(key, now, request)` to change how use is tracked.
     """
 
     www_authenticate_realm = "api"
@@ -181,9 +196,9 @@ class APIKeyAuthentication(BaseAuthentication):
             if during is not None:
                 during.finish(genuine=False)
             raise
-        except exceptions.AuthenticationFailed:
-            if during is not None:
-                during.finish(genuine=True)  # revoked, paused, expired: still that key's
+        except KeyRefused as refusal:
+            if during is not None:  # revoked, paused, expired: still that key's
+                during.finish(genuine=True, refused=refusal.key)
             raise
         except BaseException:
             if during is not None:
@@ -191,6 +206,8 @@ class APIKeyAuthentication(BaseAuthentication):
             raise
         if during is not None:
             during.finish(genuine=True)
+        # After the count is in: the request that stores the key's usage includes itself.
+        self.record_use(key, timezone.now(), request)
         return user, key
 
     def why_malformed(self, raw: str) -> str:
@@ -223,36 +240,49 @@ class APIKeyAuthentication(BaseAuthentication):
         ):
             logger.info("API key refused: unknown key with prefix %s", prefix)
             raise UnknownKey
-        return self.accept(found)
+        return self.apply_rules(found)
 
-    def accept(self, found: AuthLookup) -> tuple[User, APIKey]:
-        """Apply the rules to an issued key whose holder was proven: its status and expiry,
-        an active creator who is still a member. Record the use; return `(user, key)`."""
-        key = found.key
-        now = timezone.now()
-        failure = _STATUS_FAILURES.get(key.effective_status(now))
-        if failure:
-            raise exceptions.AuthenticationFailed(failure)
-        user = key.created_by
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(CREATOR_INACTIVE)
-        role = resolve_role(user, found.membership_role)
-        if role is None:
-            raise exceptions.AuthenticationFailed(CREATOR_NOT_MEMBER)
-        key.role = role
-        self.record_use(key, now)
+    def accept(self, found: AuthLookup, request: Request | None = None) -> tuple[User, APIKey]:
+        """Apply the rules to an issued key whose holder was proven (`apply_rules`) and
+        record the use; return `(user, key)`."""
+        user, key = self.apply_rules(found)
+        self.record_use(key, timezone.now(), request)
         return user, key
 
-    def record_use(self, key: APIKey, now: datetime) -> None:
-        """Write `last_used_at` at most once per interval: reads stay free of writes."""
+    def apply_rules(self, found: AuthLookup) -> tuple[User, APIKey]:
+        """Check an issued key whose holder was proven: its status and expiry, an active
+        creator who is still a member; set `key.role` and return `(user, key)`."""
+        key = found.key
+        failure = _STATUS_FAILURES.get(key.effective_status(timezone.now()))
+        if failure:
+            raise KeyRefused(failure, key)
+        user = key.created_by
+        if not user.is_active:
+            raise KeyRefused(CREATOR_INACTIVE, key)
+        role = resolve_role(user, found.membership_role)
+        if role is None:
+            raise KeyRefused(CREATOR_NOT_MEMBER, key)
+        key.role = role
+        return user, key
+
+    def record_use(self, key: APIKey, now: datetime, request: Request | None = None) -> None:
+        """Write `last_used_at` (and where from) at most once per interval, and with it the
+        key's usage counts: reads stay free of writes in between."""
         interval = timedelta(seconds=settings.APIKEYS_LAST_USED_INTERVAL)
         if key.last_used_at is not None and now - key.last_used_at < interval:
             return
-        # The condition keeps concurrent requests (other processes) from writing it twice.
-        APIKey.objects.filter(
+        seen = {"last_used_at": now}
+        if request is not None:
+            seen["last_used_ip"] = client_ip(request)
+            seen["last_used_user_agent"] = request.META.get("HTTP_USER_AGENT", "")[:200]
+        # The condition keeps concurrent requests (other processes) from writing it twice,
+        # and elects the one request per interval that stores the usage counts.
+        written = APIKey.objects.filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval), pk=key.pk
-        ).update(last_used_at=now)
-        key.last_used_at = now
+        ).update(**seen)
+        key.__dict__.update(seen)
+        if written:
+            usage.flush_quietly(key, now)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="{self.www_authenticate_realm}"'

@@ -121,6 +121,10 @@ class APIKey(models.Model):
     is_default = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the key was last used from, written with `last_used_at` (at most once per
+    # interval): the client's address (after trusted proxies) and its user agent, cut short.
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    last_used_user_agent = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     paused_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -243,3 +247,40 @@ class KeyNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.api_key_id}"
+
+
+class UsagePeriod(models.TextChoices):
+    HOUR = "hour", "Hour"
+    DAY = "day", "Day"
+
+
+class KeyUsage(models.Model):
+    """A key's requests in one UTC hour, or one UTC day once its hours are rolled up.
+
+    Written by `apikeys.usage` only: from the key's counters (hours, which only grow) and by
+    the roll-up (days). The unique (key, period, start) triple is what the upserts meet on.
+    """
+
+    api_key = models.ForeignKey(APIKey, on_delete=models.CASCADE, related_name="usage")
+    period = models.CharField(max_length=4, choices=UsagePeriod.choices)
+    starts_at = models.DateTimeField()
+    accepted = models.PositiveBigIntegerField(default=0)
+    refused = models.PositiveBigIntegerField(default=0)
+    limited = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "key usage"
+        verbose_name_plural = "key usage"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "period", "starts_at"], name="one_key_usage_per_period"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period__in=[p.value for p in UsagePeriod]),
+                name="key_usage_period_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "starts_at"], name="key_usage_by_period")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} {self.period} {self.starts_at:%Y-%m-%d %H:00}"

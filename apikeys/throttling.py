@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -28,7 +29,9 @@ from rest_framework.exceptions import APIException, Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from apikeys import usage
 from apikeys.models import APIKey
+from apikeys.usage import counter_ident
 from core.clients import client_ip
 from core.counters import (
     WINDOWS,
@@ -81,10 +84,17 @@ class WindowedRateThrottle(BaseThrottle):
     def get_limits(self, request: Request) -> tuple[int, int]:
         raise NotImplementedError
 
+    def counters(self, ident: str, now: float) -> list[tuple[str, int]]:
+        """The `(cache key, ttl)` of each window's counter for `ident` at `now`."""
+        return window_counters(self.scope, ident, now, self.windows)
+
     def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
         """Count this request in each window; return the time counted at and the counts."""
         now = self.timer()
-        return now, count_hits(window_counters(self.scope, ident, now, self.windows))
+        return now, count_hits(self.counters(ident, now))
+
+    def refused(self, request: Request, ident: str, now: float) -> None:
+        """Note a request refused by the limits (a hook: nothing by default)."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         ident = self.get_ident(request)
@@ -103,6 +113,8 @@ class WindowedRateThrottle(BaseThrottle):
             if limit and count > limit:
                 wait = max(wait, seconds - now % seconds)
         self._wait = wait
+        if wait:
+            self.refused(request, ident, now)
         return not wait
 
     def wait(self) -> float | None:
@@ -125,6 +137,18 @@ class APIKeyRateThrottle(WindowedRateThrottle):
     """Limit each API key: `APIKEYS_RATE_PER_MINUTE`/`_PER_HOUR`, or the key's own limits."""
 
     scope = "key"
+    # The hour window's count is also the key's usage total, read after the hour ends.
+    ttls = (WINDOWS[0] + 1, usage.COUNTS_TTL)
+
+    @classmethod
+    def key_counters(cls, ident: str, now: float) -> list[tuple[str, int]]:
+        return window_counters(cls.scope, ident, now, cls.windows, cls.ttls)
+
+    def counters(self, ident: str, now: float) -> list[tuple[str, int]]:
+        return self.key_counters(ident, now)
+
+    def refused(self, request: Request, ident: str, now: float) -> None:
+        usage.count_limited(ident, now)  # one cache call, on the 429 path only
 
     def get_ident(self, request: Request) -> str | None:
         auth = request.auth
@@ -147,11 +171,11 @@ class APIKeyRateThrottle(WindowedRateThrottle):
         now = cls.timer()
         if UNKNOWN_KEYS.blocked:  # empty unless someone has been sending unknown keys
             UNKNOWN_KEYS.refuse_if_blocked(request, now)
-        counters = window_counters(cls.scope, counter_ident(digest), now, cls.windows)
+        ident = counter_ident(digest)
         try:
-            return KeyCount(request, start_hits(counters, now))
+            return KeyCount(request, ident, start_hits(cls.key_counters(ident, now), now))
         except CountersUnavailable as error:
-            return KeyCount(request, None, error)
+            return KeyCount(request, ident, None, error)
 
     def counted_hits(self, request: Request, ident: str) -> tuple[float, list[int]]:
         # Counted during authentication, for the same windows, when the view let it.
@@ -172,19 +196,24 @@ class KeyCount:
     throttle to decide by its policy: authentication itself never fails for it.
     """
 
-    __slots__ = ("error", "pending", "request")
+    __slots__ = ("error", "ident", "pending", "request")
 
     def __init__(
         self,
         request: Request,
+        ident: str,
         pending: PendingHits | LocalHits | None,
         error: CountersUnavailable | None = None,
     ) -> None:
-        self.request, self.pending, self.error = request, pending, error
+        self.request, self.ident, self.pending, self.error = request, ident, pending, error
 
-    def finish(self, *, genuine: bool) -> None:
+    def finish(self, *, genuine: bool, refused: APIKey | None = None) -> None:
         """Keep a genuine key's counts on the request; for an unknown key, undo them and
-        count the failure against the client's address (429 once over the limit)."""
+        count the failure against the client's address (429 once over the limit).
+
+        A genuine key the rules `refused` (revoked, paused, ...) is also counted as refused
+        for its usage: one more cache call on that failure path, and once per interval
+        its counts are stored."""
         try:
             if self.pending is None:
                 raise self.error or CountersUnavailable("not started")
@@ -195,6 +224,9 @@ class KeyCount:
         except CountersUnavailable as error:
             if genuine:
                 setattr(self.request, KEY_COUNTS, error)
+            return
+        if refused is not None and usage.count_refused(self.ident, self.pending.now):
+            usage.flush_quietly(refused, datetime.fromtimestamp(self.pending.now, tz=UTC))
 
 
 class UnknownKeysPerAddress:
@@ -251,11 +283,6 @@ class UnknownKeysPerAddress:
 
 
 UNKNOWN_KEYS = UnknownKeysPerAddress()
-
-
-def counter_ident(digest: str) -> str:
-    """Name a key's counters by a fragment of its HMAC digest, which only its holder has."""
-    return digest[:24]
 
 
 class UserRateThrottle(WindowedRateThrottle):

@@ -56,9 +56,28 @@ Counters = list[tuple[str, int]]  # (cache key, TTL in seconds) per window
 WINDOWS = (60, 3600)  # seconds: a minute and an hour
 
 
-def window_counters(scope: str, ident: str, now: float, seconds: tuple[int, ...]) -> Counters:
-    """The `(cache_key, ttl)` counter of each fixed window that `now` falls in."""
-    return [(f"rl:{scope}:{ident}:{s}:{int(now // s)}", s + 1) for s in seconds]
+def window_key(scope: str, ident: str, seconds: int, number: int) -> str:
+    """The cache key of window `number` (`now // seconds`) of `ident`'s counters."""
+    return f"rl:{scope}:{ident}:{seconds}:{number}"
+
+
+def window_counters(
+    scope: str,
+    ident: str,
+    now: float,
+    seconds: tuple[int, ...],
+    ttls: tuple[int, ...] | None = None,
+) -> Counters:
+    """The `(cache_key, ttl)` counter of each fixed window that `now` falls in.
+
+    A counter lives one second past its window unless `ttls` says longer (a key's hour
+    counter is also its usage total, read after the hour ends: `apikeys.usage`).
+    """
+    ttls = ttls or tuple(s + 1 for s in seconds)
+    return [
+        (window_key(scope, ident, s, int(now // s)), ttl)
+        for s, ttl in zip(seconds, ttls, strict=True)
+    ]
 
 
 def count_hits(counters: Counters, cache: BaseCache | None = None) -> list[int]:

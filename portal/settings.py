@@ -151,7 +151,14 @@ if REDIS_URL:
     }
 else:
     # Django's local-memory cache: per process, so rate limits count per worker.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the counters of a few thousand active keys (usage keeps a key's hour counters
+    # three hours); Django's default of 300 entries would cull live counters.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env.int("LOCMEM_CACHE_MAX_ENTRIES", default=20_000)},
+        }
+    }
 
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -386,6 +393,8 @@ APIKEYS_USER_RATE_PER_HOUR = env.int("APIKEYS_USER_RATE_PER_HOUR", default=5000)
 APIKEYS_REVOKE_KEYS_SENT_IN_URLS = env.bool("APIKEYS_REVOKE_KEYS_SENT_IN_URLS", default=False)
 # The keys list flags a usable key idle this many days (never used: since its creation).
 APIKEYS_UNUSED_DAYS = env.int("APIKEYS_UNUSED_DAYS", default=30)
+# Usage per key is kept by the hour this many days, then rolled up by the day (apikeys.usage).
+APIKEYS_USAGE_HOURS_KEPT_DAYS = env.int("APIKEYS_USAGE_HOURS_KEPT_DAYS", default=90)
 # Requests with well-formed keys that match no issued key, per client IP and minute, before
 # that address is refused (429) for the rest of the minute; 0 turns the limit off.
 # WebSockets (apikeys.channels): tickets live 30 s; an open socket's credential is checked

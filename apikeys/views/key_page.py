@@ -22,12 +22,14 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from apikeys.charts import bar_chart
 from apikeys.models import APIKey, EffectiveStatus
 from apikeys.selectors import (
     api_key_recent_events,
     api_key_replacement,
     api_key_status_events,
 )
+from apikeys.usage_selectors import refused_since, usage_series
 from apikeys.views.common import page_context
 from apikeys.views.keys import org_keys
 from core.models import AuditAction, AuditEvent
@@ -62,7 +64,34 @@ CREATOR_GONE = (
 )
 EVENTS_NOT_VISIBLE = "Only owners and admins can see this key's history: it holds emails and IPs."
 NO_EVENTS = "Nothing has happened to this key yet."
-USAGE_NOT_RECORDED = "Usage over time is not recorded yet: charts will appear here once it is."
+TRIED_SINCE = {
+    EffectiveStatus.REVOKED: (
+        "Tried {times} since it was revoked: an integration still holds it, or it leaked."
+    ),
+    EffectiveStatus.PAUSED: (
+        "Tried {times} since it was paused: an integration still uses it, and is refused "
+        "until the key is resumed."
+    ),
+    EffectiveStatus.EXPIRED: (
+        "Tried {times} since it expired: an integration still uses it. Give it a new key."
+    ),
+}
+# What the charts cover: 48 hours by hour and 30 days by day, the current period included.
+CHART_HOURS = 48
+CHART_DAYS = 30
+
+
+def times(count: int) -> str:
+    return "once" if count == 1 else f"{count:,} times"
+
+
+def tried_since(key: APIKey, *, now: datetime) -> str | None:
+    """Say how often a key that stopped working was tried since, if it was."""
+    found = refused_since(key, now=now)
+    if found is None or not found[1]:
+        return None
+    status, count = found
+    return TRIED_SINCE[status].format(times=times(count))
 
 
 def time_tag(value: datetime) -> SafeString:
@@ -153,7 +182,27 @@ def api_key_detail(
         scope_not_in_effect=SCOPE_NOT_IN_EFFECT.format(role=creator_role or "none"),
         replacement=api_key_replacement(key),
         key_url=reverse("api-key-detail", args=[org_id, key.pk]),
-        usage_not_recorded=USAGE_NOT_RECORDED,
+        usage_hours_chart=bar_chart(
+            usage_series(
+                key,
+                granularity="hour",
+                since=now - timedelta(hours=CHART_HOURS - 1),
+                until=now,
+                now=now,
+            ),
+            granularity="hour",
+        ),
+        usage_days_chart=bar_chart(
+            usage_series(
+                key,
+                granularity="day",
+                since=now - timedelta(days=CHART_DAYS - 1),
+                until=now,
+                now=now,
+            ),
+            granularity="day",
+        ),
+        usage_tried=tried_since(key, now=now),
     )
     if access.can_read_audit:
         events = api_key_recent_events(org_id, key, limit=KEY_EVENTS_SHOWN)

@@ -25,9 +25,11 @@ from django.views.decorators.http import require_http_methods
 
 from apikeys import conf, services, show_once
 from apikeys import keys as keys_module
+from apikeys.charts import sparkline
 from apikeys.forms import APIKeyCreateForm, add_domain_error
 from apikeys.models import APIKey, EffectiveStatus, KeyStatus
 from apikeys.selectors import api_keys_visible_to
+from apikeys.usage_selectors import usage_daily_totals
 from apikeys.views.common import page_context
 from core.audit import AuditContext
 from core.errors import DomainError
@@ -39,6 +41,8 @@ from organizations.pages import (
 )
 
 SEARCH_MAX_LENGTH = 100
+# The keys list draws each key's requests per day over this many days.
+SPARKLINE_DAYS = 14
 
 OLD_KEY_REVOKED = "The previous key ({prefix}) was revoked and no longer works."
 OLD_KEY_GRACE = "The previous key ({prefix}) keeps working until {until:%Y-%m-%d %H:%M} UTC."
@@ -94,6 +98,10 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
         keys = keys.exclude(status=KeyStatus.REVOKED)
     page = paginate(request, keys)
     page.object_list = list(page.object_list)
+    now = timezone.now()
+    totals = usage_daily_totals(page.object_list, days=SPARKLINE_DAYS, now=now)
+    for key in page.object_list:
+        key.usage_sparkline = sparkline(totals[key.pk])
     context = page_context(request, access, "api-keys")
     context.update(
         page=page,
@@ -101,7 +109,7 @@ def api_key_list(request: HttpRequest, organization_id: uuid.UUID) -> HttpRespon
         has_any=has_any,
         query=query,
         hide_revoked=hide_revoked,
-        unused=unused_keys(page.object_list, now=timezone.now()),
+        unused=unused_keys(page.object_list, now=now),
         unused_days=settings.APIKEYS_UNUSED_DAYS,
         page_query=query_without_page(request),
     )

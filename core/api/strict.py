@@ -86,7 +86,7 @@ class StrictInput:
 
     def validate_query(self, request: Request) -> dict[str, Any]:
         query = request.query_params
-        if not query:
+        if not query and self.query_serializer_class() is None:
             return {}  # the common case: nothing to check
         errors = aliases.unknown_names(
             query, self.accepted_query_parameters(), kind=aliases.PARAMETER

@@ -40,6 +40,7 @@ CONTRACT = {
     ("post", "/api/api-keys/{id}/set-default/"),
     ("post", "/api/api-keys/{id}/remove-default/"),
     ("post", "/api/api-keys/{id}/rotate/"),
+    ("get", "/api/api-keys/{id}/usage/"),
     ("get", "/api/users/{user_id}/api-keys/"),
     ("get", "/api/users/me/api-keys/"),
     ("post", "/api/users/me/api-keys/"),

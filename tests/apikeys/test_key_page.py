@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import html as html_module
+import re
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
+from rest_framework.test import APIClient
 
 from apikeys import services
 from apikeys.models import APIKey, KeyStatus
@@ -279,11 +283,85 @@ def test_the_history_is_capped_with_a_link_to_the_filtered_audit_log(owner, org,
     assert 'data-action="api_key.created"' in log.content.decode()
 
 
-def test_the_usage_section_shows_no_numbers_until_usage_is_recorded(owner, make_key):
-    key, _ = make_key()
+def use(raw: str, times: int = 1, **headers) -> list[int]:
+    """Make requests with the key, as an integration would."""
+    client = APIClient()
+    return [
+        client.get(
+            "/api/auth/me/", headers={"Authorization": f"Bearer {raw}", **headers}
+        ).status_code
+        for _ in range(times)
+    ]
+
+
+def chart_totals(html: str) -> dict[str, int]:
+    return {
+        name: int(total)
+        for name, total in re.findall(r'data-chart="(\w+)" data-total="(\d+)"', html)
+    }
+
+
+def test_the_usage_charts_show_requests_made_with_the_key_at_once(owner, make_key):
+    key, raw = make_key()
+    assert use(raw, 3) == [200] * 3
     html = signed_in(owner).get(page_url(key)).content.decode()
-    assert "data-usage-placeholder" in html
-    assert key_page.USAGE_NOT_RECORDED in html
+    assert chart_totals(html) == {"hours": 3, "days": 3}
+    # The table alternative holds the same numbers.
+    assert re.search(r"<td[^>]*>\s*3\s*</td>", html)
+    assert "data-tried" not in html
+
+
+def test_a_revoked_key_still_tried_says_so(owner, make_key):
+    key, raw = make_key()
+    use(raw)
+    services.api_key_revoke(key=key, actor=owner, acting_key=None)
+    assert use(raw, 37) == [401] * 37
+    text = page_text(signed_in(owner), key)
+    assert key_page.TRIED_SINCE["revoked"].format(times="37 times") in text
+
+
+def test_a_paused_key_tried_once_says_once(owner, make_key):
+    key, raw = make_key()
+    services.api_key_pause(key=key, actor=owner, acting_key=None)
+    use(raw)
+    assert key_page.TRIED_SINCE["paused"].format(times="once") in page_text(signed_in(owner), key)
+
+
+def test_where_the_key_was_last_used_from_is_shown(owner, make_key):
+    key, raw = make_key()
+    use(raw, **{"User-Agent": "vetsync/4.2"})
+    text = page_text(signed_in(owner), key)
+    assert "from 127.0.0.1 · vetsync/4.2" in text
+
+
+def test_members_see_the_usage_too(member, make_key):
+    key, raw = make_key()
+    use(raw, 2)
+    assert chart_totals(signed_in(member).get(page_url(key)).content.decode())["hours"] == 2
+
+
+def test_the_keys_list_draws_each_keys_last_14_days_in_constant_queries(
+    owner, make_key, django_assert_num_queries
+):
+    client = signed_in(owner)
+    list_url = reverse("api-keys", args=[owner.memberships.get().organization_id])
+    _, raw = make_key()
+    use(raw, 2)
+    client.get(list_url)  # warm the session
+    with CaptureQueriesContext(connection) as one:
+        html = client.get(list_url).content.decode()
+    assert re.findall(r'data-sparkline[^>]*data-total="(\d+)"', html) == ["2"]
+    for n in range(4):
+        make_key(name=f"Another {n}")
+    with django_assert_num_queries(len(one)):
+        html = client.get(list_url).content.decode()
+    assert sorted(re.findall(r'data-sparkline[^>]*data-total="(\d+)"', html)) == [
+        "0",
+        "0",
+        "0",
+        "0",
+        "2",
+    ]
 
 
 # Actions ---------------------------------------------------------------------------------

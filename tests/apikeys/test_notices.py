@@ -343,7 +343,8 @@ def test_the_command_sends_what_is_due_and_says_how_many(make_key, owner):
     call_command("send_key_notices", stdout=out)
     call_command("send_key_notices", stdout=out)
 
-    assert out.getvalue().splitlines() == [SENT.format(sent=1), SENT.format(sent=0)]
+    sent = [line for line in out.getvalue().splitlines() if line.startswith("Sent")]
+    assert sent == [SENT.format(sent=1), SENT.format(sent=0)]
     assert to(mail.outbox) == ["owner@example.com"]
 
 

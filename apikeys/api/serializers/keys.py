@@ -66,6 +66,15 @@ class APIKeySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_used_ip = serializers.IPAddressField(
+        read_only=True,
+        allow_null=True,
+        help_text="The client address the key was last used from (recorded with "
+        "`last_used_at`, at most once a minute).",
+    )
+    last_used_user_agent = serializers.CharField(
+        read_only=True, help_text="The user agent it was last used with (first 200 characters)."
+    )
     paused_at = serializers.DateTimeField(read_only=True, allow_null=True)
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     rotated_at = serializers.DateTimeField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema_view
@@ -24,6 +25,7 @@ from apikeys.api.serializers.keys import (
     APIKeyUpdateSerializer,
     APIKeyWithSecretSerializer,
 )
+from apikeys.api.serializers.usage import UsageQuerySerializer, UsageSerializer
 from apikeys.api.views.base import (
     filter_keys,
     organization_for,
@@ -33,6 +35,7 @@ from apikeys.api.views.base import (
 from apikeys.models import APIKey
 from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_visible_to
+from apikeys.usage_selectors import usage_series
 from core.api import docs
 from core.api.pagination import Pagination
 from core.api.serializers import NoBody, validated_body
@@ -102,7 +105,7 @@ class APIKeyViewSet(StrictInput, viewsets.GenericViewSet):
     serializer_class = APIKeySerializer
     pagination_class = Pagination
     lookup_value_converter = "uuid"
-    query_serializers = {"list": APIKeyFilterSerializer}
+    query_serializers = {"list": APIKeyFilterSerializer, "usage": UsageQuerySerializer}
 
     def get_queryset(self) -> QuerySet[APIKey]:
         return keys_visible(self.request)
@@ -140,6 +143,46 @@ class APIKeyViewSet(StrictInput, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: UUID) -> Response:
         return Response(APIKeySerializer(self.get_object()).data)
+
+    @docs.operation(
+        operation_id="api_keys_usage",
+        summary="Read an API key's usage",
+        description="Requests made with the key per UTC hour or day: accepted, refused "
+        "(revoked, paused, expired) and rate-limited (429), one bucket per period, empty "
+        "ones included. Hours are kept "
+        f"{settings.APIKEYS_USAGE_HOURS_KEPT_DAYS} days, then summed by day. The last hours "
+        "are read live: a request shows at once.",
+        responses=docs.responses({200: UsageSerializer}, docs.READ_ONE),
+    )
+    @action(detail=True, methods=["get"])
+    def usage(self, request: Request, pk: UUID) -> Response:
+        key = self.get_object()
+        query = self.validated_query
+        buckets = usage_series(
+            key,
+            granularity=query["granularity"],
+            since=query["since"],
+            until=query["until"],
+            now=query["now"],
+        )
+        totals = {
+            name: sum(getattr(b, field) for b in buckets)
+            for name, field in (
+                ("accepted", "accepted"),
+                ("refused", "refused"),
+                ("rate_limited", "limited"),
+                ("total", "total"),
+            )
+        }
+        data = {
+            "api_key_id": key.pk,
+            "granularity": query["granularity"],
+            "since": buckets[0].start,
+            "until": query["until"],
+            "totals": totals,
+            "buckets": buckets,
+        }
+        return Response(UsageSerializer(data).data)
 
     def partial_update(self, request: Request, pk: UUID) -> Response:
         key = self.get_object()
