@@ -110,6 +110,17 @@ class DuringLookup(Protocol):
         """
 
 
+def mark_exposed(in_url: list[str], *, path: str, context: AuditContext) -> None:
+    """Record the genuine keys among those a refused URL carried: owners are told (and, if
+    the operator says so, the key is revoked), since URLs end up in logs others read. HTTP
+    and sockets alike."""
+    try:
+        api_keys_mark_exposed(in_url, path=path, context=context)
+    except DatabaseError as error:
+        # The refusal is what protects the caller; it must not wait on the database.
+        logger.warning("a key sent in a URL could not be marked exposed: %s", error)
+
+
 @lru_cache(maxsize=8)
 def _meta_names(headers: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
     """`(request.META name, is Authorization)` per header name, worked out once per list."""
@@ -172,15 +183,8 @@ class APIKeyAuthentication(BaseAuthentication):
         return keys.find(unquote_plus(query), conf.brand())
 
     def mark_exposed(self, request: Request, in_url: list[str]) -> None:
-        """Record the genuine keys among those a refused URL carried: owners are told (and,
-        if the operator says so, the key is revoked), since URLs end up in logs others read."""
-        try:
-            api_keys_mark_exposed(
-                in_url, path=request.path, context=AuditContext.from_request(request)
-            )
-        except DatabaseError as error:
-            # The refusal is what protects the caller; it must not wait on the database.
-            logger.warning("a key sent in a URL could not be marked exposed: %s", error)
+        """Record the genuine keys among those a refused URL carried (`mark_exposed`)."""
+        mark_exposed(in_url, path=request.path, context=AuditContext.from_request(request))
 
     def authenticate_key(self, raw: str, request: Request | None = None) -> tuple[User, APIKey]:
         """Authenticate one key; with `request`, its rate counting overlaps the lookup."""

@@ -41,10 +41,9 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions
 
 from apikeys import conf, keys
-from apikeys.authentication import KEY_IN_URL, APIKeyAuthentication
+from apikeys.authentication import KEY_IN_URL, APIKeyAuthentication, mark_exposed
 from apikeys.lookup import api_key_for_authentication
 from apikeys.models import APIKey
-from apikeys.services.exposed import api_keys_mark_exposed
 from apikeys.throttling import APIKeyRateThrottle
 from apikeys.ws_tickets import ticket_redeem
 from core.audit import AuditContext
@@ -167,9 +166,7 @@ def authenticate_scope(scope: dict[str, Any]) -> Identity:
     in_url = keys.find(unquote_plus(query), brand)
     if in_url and not settings.APIKEYS_WS_ALLOW_KEY_IN_URL:
         client = scope.get("client") or (None, None)
-        api_keys_mark_exposed(
-            in_url, path=scope.get("path", ""), context=AuditContext(ip=client[0])
-        )
+        mark_exposed(in_url, path=scope.get("path", ""), context=AuditContext(ip=client[0]))
         raise Refused(KEY_IN_URL)
     # Allowed by the operator: a whole parameter value may authenticate.
     url_key = next((v for v in params.values() if keys.parse(v, brand) is not None), "")

@@ -228,8 +228,8 @@ def _ratio(numerator: int, denominator: int) -> int:
 
 
 def _ticks(bars: Sequence[Bar], granularity: str) -> tuple[AxisLabel, ...]:
-    """Label every 6th hour of the clock (the date at midnight) or every 5th day; every
-    other label is minor."""
+    """Label every 6th hour of the clock (the date at midnight) or every 5th day, where the
+    label fits under the plot; every other label is minor."""
     ticks = []
     for index, bar in enumerate(bars):
         hour = bar.start.astimezone(UTC).hour
@@ -242,6 +242,7 @@ def _ticks(bars: Sequence[Bar], granularity: str) -> tuple[AxisLabel, ...]:
             continue
         center = round(bar.slot_x * 10 + bar.slot_width * 5) / 10
         half = len(label) * LABEL_CHAR_WIDTH / 2
-        if half <= center <= WIDTH - half:
+        # A label reaching left of the plot would run into the y axis's "0" on a phone.
+        if center - half >= PLOT_LEFT and center + half <= WIDTH:
             ticks.append(AxisLabel(center, label, minor))
     return tuple(ticks)

@@ -248,7 +248,43 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
             "counts": {name: counts[name, at] for name, at in keys},
             "refusals": refusals,
         }
+    results[databases[0]]["interval_write"] = interval_write(
+        callers["apikey", databases[0]], raw, max(config["rounds"] // 4, 5)
+    )
     return results
+
+
+def interval_write(call: Callable[[], int], raw: str, rounds: int) -> dict[str, Any]:
+    """Time the request that stores last-used and usage (once per interval per key) beside
+    a steady one, in pairs: the key's `last_used_at` is cleared, untimed, before each pair."""
+    from apikeys import conf, keys, usage
+    from apikeys.models import APIKey
+    from benchmarks.costs import counting
+
+    stale = APIKey.objects.filter(prefix=keys.parse(raw, conf.brand()).prefix)
+    write, last_used_only, steady = [], [], []
+    store = usage.flush_quietly
+    for _ in range(rounds):
+        stale.update(last_used_at=None)
+        write.append(timed_batch(call, 1))
+        steady.append(timed_batch(call, 1))
+        # The same request without its usage upsert: what storing usage adds to it.
+        stale.update(last_used_at=None)
+        usage.flush_quietly = lambda key, now: None
+        try:
+            last_used_only.append(timed_batch(call, 1))
+        finally:
+            usage.flush_quietly = store
+    stale.update(last_used_at=None)
+    with counting() as cost:
+        call()
+    counts = {name: getattr(cost, name) for name in ("queries", "writes", "cache_calls")}
+    return {
+        "write": write,
+        "last_used_only": last_used_only,
+        "steady": steady,
+        "counts": counts,
+    }
 
 
 if __name__ == "__main__":

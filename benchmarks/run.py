@@ -155,10 +155,18 @@ def child(command: str, env: dict[str, str], config: dict[str, Any]) -> dict[str
 def pool(passes: list[dict[str, Any]]) -> dict[str, Any]:
     """One key count's figures over the rounds of every pass (the counts are the first's)."""
     samples = {n: [t for p in passes for t in p["samples"][n]] for n in passes[0]["samples"]}
-    return {
+    pooled = {
         "endpoints": report.summarize(samples, passes[0]["counts"]),
         "refusals": passes[0]["refusals"],
     }
+    if "interval_write" in passes[0]:
+        pooled["interval_write"] = {
+            "write": [t for p in passes for t in p["interval_write"]["write"]],
+            "steady": [t for p in passes for t in p["interval_write"]["steady"]],
+            "last_used_only": [t for p in passes for t in p["interval_write"]["last_used_only"]],
+            "counts": passes[0]["interval_write"]["counts"],
+        }
+    return pooled
 
 
 def run_backend(name: str, profile: dict[str, Any], say: Callable) -> dict[str, Any]:

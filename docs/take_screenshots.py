@@ -1,23 +1,27 @@
-"""Retake the README screenshots: docs/screenshots/api-keys.png and show-once.png.
+"""Retake the README screenshots: docs/screenshots/api-keys.png, show-once.png, key-page.png.
 
-Run `.venv/bin/python docs/take_screenshots.py` (or `make screenshots`). The script builds a
-throwaway SQLite database, migrates it, seeds a demo organization with a few keys through
-the lifecycle services, serves the app with `runserver` on a free port and photographs the
-pages with Debian's chromium (`/usr/bin/chromium`) through Playwright. Nothing it makes
-outlives it except the two PNG files.
+Run `.venv/bin/python docs/take_screenshots.py` (or `make screenshots`); name pictures to
+retake only those (`docs/take_screenshots.py key-page`). The script builds a throwaway
+SQLite database, migrates it, seeds a demo organization with a few keys through the
+lifecycle services and a month of usage history for its production key, serves the app with
+`runserver` on a free port, calls the API with that key over HTTP (so the key's page shows
+live counts and its last caller) and photographs the pages with Debian's chromium
+(`/usr/bin/chromium`) through Playwright. Nothing it makes outlives it except the PNG files.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,6 +33,10 @@ OUTPUT = BASE_DIR / "docs" / "screenshots"
 OWNER_EMAIL = "dr.rivera@happypaws.example"
 PASSWORD = "screenshot-demo-password"  # noqa: S105 - a throwaway account in a throwaway DB
 VIEWPORT = {"width": 1360, "height": 820}
+KEY_PAGE_VIEWPORT = {"width": 1280, "height": 820}
+PICTURES = ("api-keys", "show-once", "key-page")
+# The production key's integration, as its page's "Last used ... from" line shows it.
+SYNC_USER_AGENT = "happypaws-pms-sync/3.2.0 (python-requests/2.32)"
 
 
 def free_port() -> int:
@@ -45,12 +53,84 @@ def app_environment(database: Path) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{database}",
         DJANGO_SETTINGS_MODULE="portal.settings",
         LOG_LEVEL="WARNING",
+        EMAIL_URL="dummymail://",  # the seed's key notices go nowhere, not to the console
     )
     return env
 
 
-def seed() -> str:
-    """Create the demo organization and its keys through the services; return its id."""
+def hourly_requests(hour: datetime, rng: random.Random, *, busiest: int) -> tuple[int, int]:
+    """Made-up (accepted, rate-limited) requests of a clinic's integration in one UTC hour:
+    busy in opening hours, quieter at weekends, a nightly batch that runs into its limit."""
+    opening = 8 <= hour.hour < 19
+    accepted = rng.randint(busiest // 2, busiest) if opening else rng.randint(0, busiest // 10)
+    if hour.weekday() >= 5:
+        accepted //= 3
+    limited = rng.randint(4, 15) if hour.hour == 2 and rng.random() < 0.6 else 0
+    return accepted, limited
+
+
+def seed_usage(key, *, busiest: int, now: datetime, seed: int) -> None:
+    """Store 30 days of made-up usage for `key`, up to the hour before `now`: the last days as
+    hours (the key page's 48-hour chart), the days before as rolled-up days."""
+    from apikeys.models import KeyUsage, UsagePeriod
+
+    rng = random.Random(seed)  # noqa: S311 - the same picture every run, bar the dates
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    hours_from = today - timedelta(days=2)
+    rows, day_sums = [], {}
+    moment = today - timedelta(days=29)
+    this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    while moment < this_hour:
+        accepted, limited = hourly_requests(moment, rng, busiest=busiest)
+        if moment >= hours_from:
+            rows.append((UsagePeriod.HOUR, moment, accepted, limited))
+        else:
+            day = moment.replace(hour=0)
+            previous = day_sums.get(day, (0, 0))
+            day_sums[day] = (previous[0] + accepted, previous[1] + limited)
+        moment += timedelta(hours=1)
+    rows += [(UsagePeriod.DAY, day, a, limited) for day, (a, limited) in day_sums.items()]
+    KeyUsage.objects.bulk_create(
+        KeyUsage(api_key=key, period=period, starts_at=start, accepted=a, limited=limited)
+        for period, start, a, limited in rows
+    )
+
+
+def date_back(key, age: timedelta) -> None:
+    """Make `key` and its events so far `age` older: its usage history goes back a month.
+
+    Audit events are append-only in the app (its managers refuse updates): in this
+    throwaway database they are rewritten with SQL, one parameterized statement each.
+    """
+    from django.db import connection
+
+    from apikeys.models import APIKey
+    from core.models import AuditEvent
+
+    APIKey.objects.filter(pk=key.pk).update(created_at=key.created_at - age)
+    meta = AuditEvent._meta
+    when, pk = meta.get_field("created_at"), meta.pk
+    table, column, pk_column = (
+        connection.ops.quote_name(name) for name in (meta.db_table, when.column, pk.column)
+    )
+    # Names come from the model, quoted by the backend; the values are parameters.
+    sql = f"UPDATE {table} SET {column} = %s WHERE {pk_column} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for event_id, created_at in AuditEvent.objects.filter(api_key=key).values_list(
+            "pk", "created_at"
+        ):
+            cursor.execute(
+                sql,
+                [
+                    when.get_db_prep_value(created_at - age, connection),
+                    pk.get_db_prep_value(event_id, connection),
+                ],
+            )
+
+
+def seed() -> tuple[str, object, str]:
+    """Create the demo organization, its keys and their usage through the services and the
+    models; return the organization's id, the production key and its plaintext."""
     from allauth.account.models import EmailAddress
     from django.core.management import call_command
     from django.utils import timezone
@@ -70,6 +150,7 @@ def seed() -> str:
 
     def create(name: str, **kwargs: object):
         kwargs.setdefault("scopes", ["records:read"])
+        kwargs.setdefault("acting_key", None)  # the owner, on the page: no key acts
         return keys.api_key_create(organization=org, actor=owner, name=name, **kwargs)
 
     revoked, _ = create("Old billing export", scopes=["records:read"])
@@ -83,15 +164,44 @@ def seed() -> str:
         scopes=["organization:read", "records:read"],
         expires_at=timezone.now() + timedelta(days=90),
     )
-    _, kiosk_raw = create("Reception kiosk", scopes=["devices:read"])
+    kiosk, kiosk_raw = create("Reception kiosk", scopes=["devices:read"])
     production, production_raw = create(
         "Production PMS sync", scopes=["records:read", "records:write"]
     )
     keys.api_key_set_default(key=production, actor=owner, acting_key=None)
-    # Authenticate once with two keys, so "Last used" shows real values.
-    for raw in (production_raw, kiosk_raw):
-        APIKeyAuthentication().authenticate_key(raw)
-    return str(org.pk)
+    now = timezone.now()
+    date_back(production, timedelta(days=45, hours=3))
+    seed_usage(production, busiest=90, now=now, seed=7)
+    seed_usage(kiosk, busiest=12, now=now, seed=11)
+    # Authenticate once with the kiosk, so "Last used" shows real values. The production
+    # key is used over HTTP once the server runs (`use_production_key`).
+    APIKeyAuthentication().authenticate_key(kiosk_raw)
+    return str(org.pk), production, production_raw
+
+
+def use_production_key(base_url: str, key, raw: str) -> None:
+    """Call the API with the production key as its integration would, with a pause in the
+    middle: this hour's bar shows accepted and refused requests, read live from the server."""
+    from apikeys import services as keys
+
+    def call(times: int) -> None:
+        request = urllib.request.Request(  # noqa: S310 - our own local server
+            f"{base_url}/api/auth/me/",
+            headers={"Authorization": f"Bearer {raw}", "User-Agent": SYNC_USER_AGENT},
+        )
+        for _ in range(times):
+            try:
+                with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+                    pass
+            except urllib.error.HTTPError as error:  # the paused key's 401s
+                error.close()
+
+    call(16)
+    keys.api_key_pause(key=key, actor=key.created_by, acting_key=None)
+    call(4)
+    keys.api_key_resume(key=key, actor=key.created_by, acting_key=None)
+    keys.api_key_set_default(key=key, actor=key.created_by, acting_key=None)  # pausing cleared it
+    call(8)
 
 
 def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
@@ -107,7 +217,7 @@ def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> No
     raise RuntimeError(f"runserver did not answer at {url} within {timeout}s")
 
 
-def photograph(base_url: str, organization_id: str) -> None:
+def photograph(base_url: str, organization_id: str, key_id: str, pictures: set[str]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -121,8 +231,20 @@ def photograph(base_url: str, organization_id: str) -> None:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"**/orgs/{organization_id}/integrations/api-keys/")
-        page.screenshot(path=str(OUTPUT / "api-keys.png"), full_page=True)
+        if "api-keys" in pictures:
+            page.screenshot(path=str(OUTPUT / "api-keys.png"), full_page=True)
 
+        if "key-page" in pictures:
+            page.set_viewport_size(KEY_PAGE_VIEWPORT)
+            page.goto(f"/orgs/{organization_id}/integrations/api-keys/{key_id}/")
+            expect(page.locator('svg[data-chart="hours"] rect.seg-refused').first).to_be_visible()
+            page.screenshot(path=str(OUTPUT / "key-page.png"), full_page=True)
+            page.set_viewport_size(VIEWPORT)
+
+        if "show-once" not in pictures:
+            browser.close()
+            return
+        page.goto(f"/orgs/{organization_id}/integrations/api-keys/")
         page.get_by_role("link", name="Create API key").click()
         page.get_by_label("Name", exact=True).fill("Lab results uploader")
         page.get_by_role("checkbox", name="records:write").check()
@@ -132,7 +254,11 @@ def photograph(base_url: str, organization_id: str) -> None:
         browser.close()
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    pictures = set(names or PICTURES)
+    if pictures - set(PICTURES):
+        print(f"Pictures to retake: any of {', '.join(PICTURES)} (all if none is named).")
+        return 2
     if not os.access(CHROMIUM, os.X_OK):
         print(f"Debian's chromium is needed at {CHROMIUM} (apt-get install chromium).")
         return 1
@@ -144,7 +270,7 @@ def main() -> int:
     import django
 
     django.setup()
-    organization_id = seed()
+    organization_id, production, production_raw = seed()
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed arguments, our own interpreter
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -156,14 +282,15 @@ def main() -> int:
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(f"{base_url}/accounts/login/", server)
-        photograph(base_url, organization_id)
+        use_production_key(base_url, production, production_raw)
+        photograph(base_url, organization_id, str(production.pk), pictures)
     finally:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"Saved {OUTPUT / 'api-keys.png'} and {OUTPUT / 'show-once.png'}")
+    print("Saved " + ", ".join(str(OUTPUT / f"{name}.png") for name in sorted(pictures)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -31,6 +33,7 @@ from apikeys import services, show_once
 from apikeys.admin.filters import EffectiveStatusFilter, status_badge
 from apikeys.admin.forms import APIKeyAdminCreateForm, APIKeyChangeForm
 from apikeys.models import APIKey
+from apikeys.usage_selectors import usage_series
 from core.audit import AuditContext
 from core.errors import DomainError
 from organizations.admin.secrets import HidesSecretFields
@@ -42,6 +45,8 @@ ACTION_DONE = {
     "resume": "Resumed {count} API key(s).",
 }
 ACTION_REFUSED = "{prefix}: {message}"
+USAGE_SUMMARY = "{} accepted, {} refused, {} rate-limited"
+USAGE_KINDS = ("accepted", "refused", "limited")
 
 _CHANGE_FIELDS = (
     (
@@ -56,6 +61,9 @@ _CHANGE_FIELDS = (
                 "default_display",
                 "expires_at",
                 "last_used_at",
+                "last_used_ip",
+                "last_used_user_agent",
+                "usage_display",
                 "created_at",
                 "paused_at",
                 "revoked_at",
@@ -117,6 +125,18 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
     @admin.display(description="Default", boolean=True, ordering="is_default")
     def default_display(self, key: APIKey) -> bool:
         return key.is_effective_default()
+
+    @admin.display(description="Usage, last 30 days")
+    def usage_display(self, key: APIKey) -> SafeString:
+        now = timezone.now()
+        days = usage_series(
+            key, granularity="day", since=now - timedelta(days=29), until=now, now=now
+        )
+        counts = [sum(getattr(day, kind) for day in days) for kind in USAGE_KINDS]
+        page = reverse("api-key-detail", args=[key.organization_id, key.pk])
+        return format_html(
+            USAGE_SUMMARY + ' (<a href="{}">charts on the key\'s page</a>)', *counts, page
+        )
 
     @admin.display(description="Audit trail")
     def audit_link(self, key: APIKey) -> SafeString:

@@ -11,8 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from apikeys import services, validation
+from apikeys.admin.keys import USAGE_SUMMARY
 from apikeys.models import APIKey, KeyStatus
 from core.models import AuditAction, AuditEvent
 from tests.factories import APIKeyFactory, MembershipFactory, OrganizationFactory
@@ -316,3 +318,14 @@ def test_staff_override_a_keys_rate_limits_through_the_audited_service(root_clie
     event = AuditEvent.objects.get(action=AuditAction.KEY_RATE_LIMITS_CHANGED)
     assert event.details["to"] == {"per_minute": 5, "per_hour": None}
     assert not AuditEvent.objects.filter(action=AuditAction.KEY_RENAMED).exists()
+
+
+def test_the_change_page_shows_where_the_key_was_last_used_and_its_usage(root_client, make_key):
+    key, raw = make_key()
+    headers = {"Authorization": f"Bearer {raw}", "User-Agent": "clinic-sync/3"}
+    for _ in range(2):
+        APIClient().get("/api/auth/me/", headers=headers)
+    html = root_client.get(change_url(key)).content.decode()
+    assert "127.0.0.1" in html and "clinic-sync/3" in html
+    assert USAGE_SUMMARY.format(2, 0, 0) in html
+    assert reverse("api-key-detail", args=[key.organization_id, key.pk]) in html

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core import mail
 from django.db import OperationalError
@@ -11,6 +13,7 @@ from rest_framework.test import APIClient
 from apikeys import authentication as auth
 from apikeys import conf, keys
 from apikeys.models import APIKey, KeyStatus
+from apikeys.services import exposed
 from apikeys.services.exposed import EXPOSED_SUBJECT
 from core.models import AuditAction, AuditEvent
 
@@ -121,3 +124,27 @@ def test_a_key_in_a_sockets_url_is_marked_exposed_too(make_key):
 
     assert exposures(key).get().details["path"] == "/api/ws/audit/"
     assert APIKey.objects.get(pk=key.pk).status == KeyStatus.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sockets_refusal_does_not_wait_on_the_database_either(make_key, monkeypatch):
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from apikeys.routing import websocket_application
+
+    _, raw = make_key(scopes=["audit:read"])
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(exposed, "issued_keys", database_down)  # the exposure's lookup
+
+    async def connect():
+        socket = WebsocketCommunicator(websocket_application(), f"/api/ws/audit/?token={raw}")
+        await socket.connect()
+        message = json.loads(await socket.receive_from())
+        await socket.disconnect()
+        return message["detail"]
+
+    assert async_to_sync(connect)() == auth.KEY_IN_URL  # refused as usual, not an error
