@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from organizations.pages import organization_found
 from organizations.permissions import TWO_FACTOR_REQUIRED, has_two_factor, lacks_required_two_factor
 
 ADMIN_NEEDS_TWO_FACTOR = "Set up an authenticator app before you use the admin."
@@ -53,7 +54,9 @@ class TwoFactorRequiredMiddleware:
         if self._admin_needs_two_factor(request, user):
             return _send_to_setup(request, ADMIN_NEEDS_TWO_FACTOR)
         organization_id = view_kwargs.get("organization_id")
-        if organization_id is not None and lacks_required_two_factor(user, organization_id):
+        # Read once: the page reuses the organization and role (organization_access).
+        found = None if organization_id is None else organization_found(request, organization_id)
+        if found is not None and lacks_required_two_factor(user, *found):
             return _send_to_setup(request, TWO_FACTOR_REQUIRED)
         return None
 

@@ -51,12 +51,15 @@ def key_watchers(key: APIKey) -> tuple[str, ...]:
     return mailable([*owners_of(key.organization_id), key.created_by])
 
 
-def keys_link(organization_id: object) -> str:
-    """The organization's keys page, for emails. SITE_URL, never the request's Host header:
-    whoever triggers a mail must not choose where the owners' link points. Without it the
-    path alone still says where to go."""
+def keys_link(organization_id: object, key_id: object | None = None) -> str:
+    """The key's page (or the organization's keys page), for emails. SITE_URL, never the
+    request's Host header: whoever triggers a mail must not choose where the owners' link
+    points. Without it the path alone still says where to go."""
     try:
-        path = reverse("api-keys", args=[organization_id])
+        if key_id is not None:
+            path = reverse("api-key-detail", args=[organization_id, key_id])
+        else:
+            path = reverse("api-keys", args=[organization_id])
     except NoReverseMatch:  # a downstream project that mounts no Keyportal pages
         path = "/"
     return f"{settings.SITE_URL.rstrip('/')}{path}"

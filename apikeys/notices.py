@@ -68,6 +68,8 @@ SECURITY_SUMMARIES = {
 SECURITY_ADVICE = (
     "If you do not recognise this change, revoke the keys involved and check the audit log."
 )
+KEY_LINK_LABEL = "Open the key's page"
+KEYS_LINK_LABEL = "Open your API keys"
 NO_ACTOR = "Keyportal (no person)"
 NO_IP = "not recorded"
 
@@ -181,7 +183,8 @@ def _security_notice(event: AuditEvent, organization: Any, *, recipients: Iterab
             "ip": event.ip or NO_IP,
             "rows": _detail_rows(event),
             "advice": SECURITY_ADVICE,
-            "keys_link": keys_link(organization.pk),
+            "keys_link": keys_link(organization.pk, key.pk if key else None),
+            "link_label": KEY_LINK_LABEL if key else KEYS_LINK_LABEL,
         },
     )
 
@@ -230,6 +233,6 @@ def reminder_notice(key: APIKey, kind: NoticeKind, *, now: datetime | None = Non
             "now": now or timezone.now(),
             "advice": REMINDER_ADVICE,
             "preferences_note": REMINDERS_OFF_NOTE,
-            "keys_link": keys_link(key.organization_id),
+            "keys_link": keys_link(key.organization_id, key.pk),
         },
     )

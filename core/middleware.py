@@ -59,12 +59,21 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        logger.error("database unavailable: %s", exception.__class__.__name__, exc_info=exception)
-        if request.path_info.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"detail": SERVICE_UNAVAILABLE}, status=503)
-        else:
-            response = render(request, "503.html", {"message": SERVICE_UNAVAILABLE}, status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return outage_response(request, exception)
+
+
+def outage_response(request: HttpRequest, exception: BaseException | None) -> HttpResponse | None:
+    """The 503 for a request the database could not serve, or None for any other failure.
+
+    Views' failures reach it through `DatabaseOutageMiddleware`; a middleware's own (the
+    session or the user loaded before any view) through the 500 handler, which asks it too.
+    """
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return None
+    logger.error("database unavailable: %s", exception.__class__.__name__, exc_info=exception)
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": SERVICE_UNAVAILABLE}, status=503)
+    else:
+        response = render(request, "503.html", {"message": SERVICE_UNAVAILABLE}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

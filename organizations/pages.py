@@ -51,11 +51,26 @@ def organization_access(request: HttpRequest, organization_id: uuid.UUID) -> Org
 
     A 404 rather than a 403: an outsider learns nothing, not even that the id exists.
     """
-    found = organization_with_role(request.user, organization_id)
+    found = organization_found(request, organization_id)
     if found is None:
         raise Http404(ORGANIZATION_NOT_FOUND)
     organization, role = found
     return OrganizationAccess(organization=organization, role=role)
+
+
+def organization_found(
+    request: HttpRequest, organization_id: uuid.UUID | str
+) -> tuple[Organization, Role] | None:
+    """The organization and the signed-in user's role there (`organization_with_role`), read
+    once per request: the two-factor middleware and the page it lets through share it."""
+    found = request.__dict__.setdefault(_FOUND_ON_REQUEST, {})
+    key = str(organization_id)
+    if key not in found:
+        found[key] = organization_with_role(request.user, organization_id)
+    return found[key]
+
+
+_FOUND_ON_REQUEST = "_organizations_found"
 
 
 def require_manager_page(access: OrganizationAccess) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
 from core.api.routing import not_found as api_not_found
+from core.middleware import outage_response
 
 API_PREFIX = "/api/"
 
@@ -35,6 +38,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database outage met before any view (loading the session or the user in a
+    # middleware) is the same 503 a view's would be: nothing changed, try again.
+    outage = outage_response(request, sys.exc_info()[1])
+    if outage is not None:
+        return outage
     if _is_api(request):
         return JsonResponse(
             {"detail": "Server error. Quote the X-Request-ID header when you report it."},

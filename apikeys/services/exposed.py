@@ -78,7 +78,7 @@ def api_key_mark_exposed(*, key: APIKey, path: str, context: AuditContext) -> bo
         ip=context.ip or "",
         at=timezone.now(),
         revoked=revoking,
-        keys_link=keys_link(key.organization_id),
+        keys_link=keys_link(key.organization_id, key.pk),
     )
     if notice.recipients:
         transaction.on_commit(lambda: send_exposure_notice(notice), robust=True)

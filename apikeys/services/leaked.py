@@ -105,7 +105,7 @@ def _notice(key: APIKey, details: dict[str, str]) -> LeakNotice:
         url=details["url"],
         source=details["source"],
         reporter=REPORTERS[details["reporter"]],
-        keys_link=keys_link(key.organization_id),
+        keys_link=keys_link(key.organization_id, key.pk),
     )
 
 

@@ -8,7 +8,9 @@ import re
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -333,3 +335,21 @@ def test_views_naming_the_organization_otherwise_apply_the_rule_too(owner, manag
 
     assert (refused.status_code, refused.data["detail"]) == (403, TWO_FACTOR_REQUIRED)
     assert get(owner).status_code == 200
+
+
+@pytest.mark.parametrize("rule", [TwoFactorRule.OFF, TwoFactorRule.MANAGERS])
+def test_a_page_checks_the_rule_on_the_organization_it_loads_anyway(owner, org, rule):
+    # The middleware reads the organization and the role once; the page reuses them, so
+    # the rule costs no query of its own (and with the rule off, none at all).
+    org.two_factor_rule = rule
+    org.save(update_fields=["two_factor_rule"])
+    with_totp(owner)
+    client = signed_in(owner)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("api-keys", args=[org.pk])).status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum('AS "membership_role"' in sql for sql in statements) == 1
+    assert not any(
+        sql.startswith('SELECT "organizations_organization"."two_factor_rule"')
+        for sql in statements
+    )

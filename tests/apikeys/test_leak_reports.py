@@ -87,7 +87,7 @@ def test_the_owners_and_the_keys_creator_are_emailed_what_happened(
     message = mail.outbox[0]
     assert message.subject == f"Keyportal: API key Lab sync ({key.prefix}) leaked and revoked"
     html = message.alternatives[0][0]
-    link = f"https://portal.example.com/orgs/{org.pk}/integrations/api-keys/"
+    link = f"https://portal.example.com/orgs/{org.pk}/integrations/api-keys/{key.pk}/"
     key.refresh_from_db()
     when = key.revoked_at.strftime("%b %-d, %Y, %H:%M")
     for part in (message.body, html):
@@ -108,13 +108,13 @@ def test_the_owners_and_the_keys_creator_are_emailed_what_happened(
     assert f'href="{FOUND_AT}"' not in html  # the reporter's link is shown, never linked
 
 
-def test_without_site_url_the_email_gives_the_keys_pages_path(report, make_key, org, settings):
+def test_without_site_url_the_email_gives_the_key_pages_path(report, make_key, org, settings):
     settings.SITE_URL = ""
-    _, raw = make_key()
+    key, raw = make_key()
 
     report({"key": raw})
 
-    assert f"\n/orgs/{org.pk}/integrations/api-keys/\n" in mail.outbox[0].body
+    assert f"\n/orgs/{org.pk}/integrations/api-keys/{key.pk}/\n" in mail.outbox[0].body
     assert "Found at: not given" in mail.outbox[0].body
 
 

@@ -66,6 +66,10 @@ def keys_page(org):
     return f"{SITE}/orgs/{org.pk}/integrations/api-keys/"
 
 
+def key_page(key):
+    return f"{SITE}/orgs/{key.organization_id}/integrations/api-keys/{key.pk}/"
+
+
 def test_a_created_key_tells_the_owners_and_its_creator_who_when_and_from_where(
     committed, make_key, org, owner, admin, member
 ):
@@ -82,9 +86,10 @@ def test_a_created_key_tells_the_owners_and_its_creator_who_when_and_from_where(
     for part in parts(message):
         for said in ("Lab sync", key.prefix, "owner@example.com", "198.51.100.23", when):
             assert said in part, said
-        assert keys_page(org) in part
+        assert key_page(key) in part  # the key's own page
         assert raw not in part
-    assert f'href="{keys_page(org)}"' in parts(message)[1]
+    assert f'href="{key_page(key)}"' in parts(message)[1]
+    assert f">{notices.KEY_LINK_LABEL}<".replace("'", "&#x27;") in parts(message)[1]
 
 
 def test_a_rotated_key_names_its_replacement(committed, make_key, org, owner):
@@ -259,7 +264,7 @@ def test_a_key_expiring_within_7_days_reminds_its_creator_and_the_owners_once(
         assert "Lab sync" in part and key.prefix in part and "Happy Paws Clinic" in part
         assert key.expires_at.strftime("%b %-d, %Y, %H:%M") in part
         assert "4\xa0days" in part or "4 days" in part
-        assert keys_page(org) in part and notices.REMINDERS_OFF_NOTE in part
+        assert key_page(key) in part and notices.REMINDERS_OFF_NOTE in part
 
 
 def test_the_1_day_reminder_follows_the_7_day_one_and_each_goes_once(make_key, owner):

@@ -51,3 +51,28 @@ def test_a_bug_is_still_a_500(make_key, monkeypatch):
     client = APIClient(raise_request_exception=False)
 
     assert client.get("/api/auth/me/", HTTP_X_API_KEY=raw).status_code == 500
+
+
+def test_an_outage_met_by_a_middleware_is_a_503_too(owner, org, monkeypatch):
+    # The session is read by SessionMiddleware and the user by the two-factor middleware,
+    # before any view: DatabaseOutageMiddleware's process_exception never sees those.
+    client = signed_in(owner)
+    monkeypatch.setattr("django.contrib.sessions.backends.db.SessionStore.load", down)
+    client.raise_request_exception = False
+
+    response = client.get(reverse("api-keys", args=[org.pk]))
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert SERVICE_UNAVAILABLE in response.content.decode()
+
+
+def test_an_outage_met_by_a_middleware_under_the_api_is_json(owner, monkeypatch):
+    client = signed_in(owner)
+    monkeypatch.setattr("django.contrib.sessions.backends.db.SessionStore.load", down)
+    client.raise_request_exception = False
+
+    response = client.get("/api/auth/me/")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": SERVICE_UNAVAILABLE}
