@@ -26,14 +26,13 @@ no count to ride on, so that view's requests are not counted.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from redis.exceptions import RedisError
 
 from apikeys.models import APIKey, KeyUsage, UsagePeriod
@@ -175,6 +174,15 @@ def upsert(rows: Sequence[KeyUsage], *, combine: str) -> None:
     Django's `bulk_create(update_conflicts=True)` can only overwrite, which would let an
     older snapshot lower a count; this is the same `INSERT ... ON CONFLICT`, combining.
     """
+    for start in range(0, len(rows), UPSERT_ROWS):
+        _upsert(rows[start : start + UPSERT_ROWS], combine)
+
+
+# Rows per statement: six parameters each, well under SQLite's 32,766.
+UPSERT_ROWS = 1000
+
+
+def _upsert(rows: Sequence[KeyUsage], combine: str) -> None:
     if not rows:
         return
     alias = router.db_for_write(KeyUsage)
@@ -238,18 +246,15 @@ def usage_roll_up(now: datetime) -> int:
     """
     keep_days = settings.APIKEYS_USAGE_HOURS_KEPT_DAYS
     today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    cutoff = today - timedelta(days=keep_days)
-    old = KeyUsage.objects.filter(period=UsagePeriod.HOUR, starts_at__lt=cutoff)
-    days = sorted(
-        {(row.starts_at.astimezone(UTC).date()) for row in old.only("starts_at").iterator()}
+    old = KeyUsage.objects.filter(
+        period=UsagePeriod.HOUR, starts_at__lt=today - timedelta(days=keep_days)
     )
     rolled = 0
-    for day in days:
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    for day in old.datetimes("starts_at", "day", tzinfo=UTC):
         try:
-            rolled += _roll_up_day(start)
+            rolled += _roll_up_day(day)
         except _RolledElsewhere:
-            logger.info("usage of %s was rolled up by another run", day)
+            logger.info("usage of %s was rolled up by another run", day.date())
     return rolled
 
 
@@ -259,17 +264,15 @@ class _RolledElsewhere(Exception):
 
 @transaction.atomic
 def _roll_up_day(start: datetime) -> int:
-    hours = list(
-        KeyUsage.objects.filter(
-            period=UsagePeriod.HOUR, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
-        )
+    hours = KeyUsage.objects.filter(
+        period=UsagePeriod.HOUR, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
     )
-    sums: dict[object, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in hours:
-        total = sums[row.api_key_id]
-        total[0] += row.accepted
-        total[1] += row.refused
-        total[2] += row.limited
+    sums = list(
+        hours.order_by()
+        .values("api_key_id")
+        .annotate(a=Sum("accepted"), r=Sum("refused"), l=Sum("limited"), n=Count("pk"))
+        .values_list("api_key_id", "a", "r", "l", "n")
+    )
     upsert(
         [
             KeyUsage(
@@ -280,12 +283,13 @@ def _roll_up_day(start: datetime) -> int:
                 refused=r,
                 limited=limited,
             )
-            for key_id, (a, r, limited) in sums.items()
+            for key_id, a, r, limited, _ in sums
         ],
         combine="add",
     )
-    deleted, _ = KeyUsage.objects.filter(pk__in=[row.pk for row in hours]).delete()
-    if deleted != len(hours):
+    # Hours this old are never written again: what is gone now was rolled by another run.
+    deleted, _ = hours.delete()
+    if deleted != sum(n for *_, n in sums):
         raise _RolledElsewhere
     return len(sums)
 

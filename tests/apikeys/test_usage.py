@@ -267,3 +267,21 @@ class _Sink:
 
     def flush(self):
         pass
+
+
+def test_many_keys_are_stored_in_batches_of_rows(make_key, monkeypatch):
+    monkeypatch.setattr(usage, "UPSERT_ROWS", 2)  # SQLite caps a statement's parameters
+    now = timezone.now()
+    day = (now - timedelta(days=120)).replace(hour=0, minute=0, second=0, microsecond=0)
+    keys = [make_key(name=f"Sync {n}")[0] for n in range(5)]
+    for n, key in enumerate(keys):
+        for hour in (1, 2):
+            KeyUsage.objects.create(
+                api_key=key,
+                period=UsagePeriod.HOUR,
+                starts_at=day + timedelta(hours=hour),
+                accepted=n,
+            )
+    assert usage.usage_roll_up(now) == 5
+    days = KeyUsage.objects.filter(period=UsagePeriod.DAY).order_by("accepted")
+    assert [row.accepted for row in days] == [0, 2, 4, 6, 8]
