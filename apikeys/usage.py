@@ -150,8 +150,15 @@ def usage_flush(keys: Sequence[APIKey], now: datetime) -> int:
 
 def flush_quietly(key: APIKey, now: datetime) -> None:
     """Store `key`'s counts from a request: a failure is logged, never the request's."""
+    connection = connections[router.db_for_write(KeyUsage)]
     try:
-        usage_flush([key], now)
+        if connection.in_atomic_block:
+            # Inside the request's transaction (ATOMIC_REQUESTS, an atomic view): a
+            # savepoint, so a failed upsert leaves that transaction usable.
+            with transaction.atomic(using=connection.alias):
+                usage_flush([key], now)
+        else:
+            usage_flush([key], now)
     except DatabaseError as error:
         logger.warning("usage counts of key %s not stored: %s", key.prefix, error)
 

@@ -285,3 +285,25 @@ def test_many_keys_are_stored_in_batches_of_rows(make_key, monkeypatch):
     assert usage.usage_roll_up(now) == 5
     days = KeyUsage.objects.filter(period=UsagePeriod.DAY).order_by("accepted")
     assert [row.accepted for row in days] == [0, 2, 4, 6, 8]
+
+
+def test_a_failed_usage_write_inside_a_transaction_leaves_it_usable(make_key, monkeypatch):
+    from django.db import transaction
+
+    key, _ = make_key()
+    broken = {"greatest": {v: "no_such_function({t}.{c})" for v in ("postgresql", "sqlite")}}
+    monkeypatch.setattr(usage, "_COMBINE", broken)
+    KeyUsage.objects.create(
+        api_key=key,
+        period=UsagePeriod.HOUR,
+        starts_at=usage.hour_start(usage.hour_number(timezone.now())),
+    )
+    cache.set(
+        usage.counter_names(usage.counter_ident(key.hashed_key), usage.hour_number(timezone.now()))[
+            0
+        ],
+        3,
+    )
+    with transaction.atomic():
+        usage.flush_quietly(key, timezone.now())  # the upsert fails: logged, not raised
+        assert APIKey.objects.filter(pk=key.pk).exists()  # the transaction still works
