@@ -5,8 +5,8 @@ so the plaintext must wait somewhere for one GET. It waits in the cache under a 
 with a `MAX_AGE_SECONDS` expiry the cache itself enforces (Redis's TTL), and the server-side
 session holds only the token: no database row ever holds the plaintext, and an abandoned
 page leaves nothing that outlives ten minutes, whether or not anyone comes back. The first
-read removes it. Only if the cache fails does the plaintext wait in the session instead, so
-the key is still shown once (and purged by the first read or a later page).
+read removes it. If the cache fails, nothing waits anywhere: `stash` says so and the page
+that created the key shows it in its own response instead (`Cache-Control: no-store`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
@@ -55,22 +55,26 @@ class Stash(TypedDict):
 
 
 @sensitive_variables()
-def stash(request: HttpRequest, key: APIKey, raw: str) -> None:
-    """Keep `raw` for the next show-once page view of `key` (ten minutes at most)."""
-    waiting: dict[str, Any] = {
-        "key_id": str(key.pk),
-        "organization_id": str(key.organization_id),
-        "at": clock(),
-    }
+def stash(request: HttpRequest, key: APIKey, raw: str) -> bool:
+    """Keep `raw` for the next show-once page view of `key` (ten minutes at most).
+
+    Return False when the cache failed: then nothing was kept (the session is a database
+    row, and no row may ever hold a plaintext), and the caller shows the key at once.
+    """
     token = secrets.token_urlsafe(24)
+    request.session.pop(SESSION_KEY, None)
     try:
         cache.set(CACHE_PREFIX + token, raw, timeout=MAX_AGE_SECONDS)
     except Exception as error:
-        logger.warning("show-once: the cache failed (%s); the key waits in the session", error)
-        waiting["raw"] = raw
-    else:
-        waiting["token"] = token
-    request.session[SESSION_KEY] = waiting
+        logger.warning("show-once: the cache failed (%s); the key is shown at once", error)
+        return False
+    request.session[SESSION_KEY] = {
+        "key_id": str(key.pk),
+        "organization_id": str(key.organization_id),
+        "at": clock(),
+        "token": token,
+    }
+    return True
 
 
 @sensitive_variables()
@@ -105,7 +109,7 @@ def _pop_plaintext(waiting: object) -> str | None:
     """Remove the waiting plaintext from wherever it waits and return it (None: gone)."""
     if not isinstance(waiting, dict):
         return None
-    if "raw" in waiting:
+    if "raw" in waiting:  # left by a version that kept it in the session: shown, then gone
         return waiting["raw"]
     token = waiting.get("token")
     if not isinstance(token, str):

@@ -212,8 +212,10 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
             form.apply_error(error)
             return None
         self.log_addition(request, key, [{"added": {}}])
-        # The server-side session carries the plaintext to exactly one page view.
-        show_once.stash(request, key, raw)
+        # The cache carries the plaintext to exactly one page view; if it failed, this
+        # response shows it instead.
+        if not show_once.stash(request, key, raw):
+            return self.created_response(request, key, raw)
         return HttpResponseRedirect(
             reverse("admin:apikeys_apikey_created", kwargs={"key_id": key.pk})
         )
@@ -225,7 +227,13 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
             raise PermissionDenied
         key = self.get_queryset(request).select_related("organization").filter(pk=key_id).first()
         waiting = show_once.take(request, key_id=key_id)
-        raw = waiting["raw"] if waiting else None
+        return self.created_response(request, key, waiting["raw"] if waiting else None)
+
+    @sensitive_variables()
+    def created_response(
+        self, request: HttpRequest, key: APIKey | None, raw: str | None
+    ) -> HttpResponse:
+        """The page that shows `raw` once (or says it is gone), never cached."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

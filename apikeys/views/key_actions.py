@@ -24,7 +24,7 @@ from apikeys import services, show_once
 from apikeys.forms import APIKeyRenameForm, APIKeyRotateForm, add_domain_error
 from apikeys.models import APIKey
 from apikeys.views.common import page_context
-from apikeys.views.keys import org_keys
+from apikeys.views.keys import created_page, org_keys
 from core.audit import AuditContext
 from core.errors import DomainError
 from organizations.pages import (
@@ -140,8 +140,9 @@ def api_key_rotate(
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            show_once.stash(request, new_key, raw)
-            return redirect("api-key-created", organization_id=access.organization.pk)
+            if show_once.stash(request, new_key, raw):
+                return redirect("api-key-created", organization_id=access.organization.pk)
+            return created_page(request, access, new_key, raw)  # the cache failed: show it now
     status = 400 if form.is_bound else 200
     return _render(request, access, "rotate.html", status, key=key, form=form)
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -34,6 +35,7 @@ from apikeys.views.common import page_context
 from core.audit import AuditContext
 from core.errors import DomainError
 from organizations.pages import (
+    OrganizationAccess,
     organization_access,
     paginate,
     query_without_page,
@@ -140,8 +142,9 @@ def api_key_create(request: HttpRequest, organization_id: uuid.UUID) -> HttpResp
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            show_once.stash(request, key, raw)
-            return redirect("api-key-created", organization_id=access.organization.pk)
+            if show_once.stash(request, key, raw):
+                return redirect("api-key-created", organization_id=access.organization.pk)
+            return created_page(request, access, key, raw)  # the cache failed: show it now
     context = page_context(request, access, "api-keys")
     context["form"] = form
     status = 400 if form.is_bound else 200
@@ -164,12 +167,20 @@ def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpRes
             .filter(pk=stash.get("key_id"))
             .first()
         )
-    context = page_context(request, access, "api-keys")
     if key is None:
+        context = page_context(request, access, "api-keys")
         context["no_longer_shown"] = show_once.NO_LONGER_SHOWN
         return render(request, "integrations/api_keys/created.html", context)
-    raw = stash["raw"]
+    return created_page(request, access, key, stash["raw"])
+
+
+@sensitive_variables()
+def created_page(
+    request: HttpRequest, access: OrganizationAccess, key: APIKey, raw: str
+) -> HttpResponse:
+    """The page that shows a new key once: never cached, never stored."""
     me_url = request.build_absolute_uri(reverse("auth-me"))
+    context = page_context(request, access, "api-keys")
     context.update(
         key=key,
         raw=raw,
@@ -177,7 +188,9 @@ def api_key_created(request: HttpRequest, organization_id: uuid.UUID) -> HttpRes
         curl=f'curl -H "Authorization: Bearer {raw}" {me_url}',
         previous_note=_previous_key_note(key),
     )
-    return render(request, "integrations/api_keys/created.html", context)
+    response = render(request, "integrations/api_keys/created.html", context)
+    add_never_cache_headers(response)
+    return response
 
 
 def _previous_key_note(key: APIKey) -> str:

@@ -170,3 +170,76 @@ def test_rate_limits_recover_when_redis_comes_back_without_a_restart(make_key, s
     assert counted == [200, 200, 429]  # counted while Redis answered
     assert during_outage == [200, 200, 200]  # open: served uncounted
     assert after == 429  # counted again, on the same workers' connection pool
+
+
+# A new key while the cache is down: shown in the creating response, stored nowhere --------
+
+
+def _sessions_hold(raw: str) -> bool:
+    from django.contrib.sessions.models import Session
+
+    return any(raw in json.dumps(s.get_decoded()) for s in Session.objects.all())
+
+
+def _shown_now(response) -> str:
+    import re
+
+    from apikeys.show_once import SHOWN_ONCE
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert SHOWN_ONCE in page
+    (raw,) = set(re.findall(r"kp_live_[0-9A-Za-z]{49}", page))
+    return raw
+
+
+def test_a_key_created_while_the_cache_is_down_is_shown_at_once_and_kept_nowhere(
+    client, owner, org, redis_down
+):
+    from django.urls import reverse
+
+    from apikeys.authentication import APIKeyAuthentication
+
+    client.force_login(owner)
+    response = client.post(
+        reverse("api-key-create", args=[org.pk]),
+        {"name": "Lab sync", "mode": "live", "scopes": ["records:read"], "expiry": "never"},
+    )
+    raw = _shown_now(response)
+    assert not _sessions_hold(raw)  # no database row, not even the session's
+    assert APIKeyAuthentication().authenticate_key(raw)[1].name == "Lab sync"
+    assert raw not in client.get(reverse("api-key-created", args=[org.pk])).content.decode()
+
+
+def test_a_key_rotated_while_the_cache_is_down_is_shown_at_once_and_kept_nowhere(
+    client, owner, org, make_key, redis_down
+):
+    from django.urls import reverse
+
+    old, _ = make_key(name="Billing")
+    client.force_login(owner)
+    response = client.post(reverse("api-key-rotate", args=[org.pk, old.pk]), {"grace_period": "0"})
+    raw = _shown_now(response)
+    assert not _sessions_hold(raw)
+
+
+def test_a_key_added_in_the_admin_while_the_cache_is_down_is_shown_at_once(
+    root_client, org, owner, redis_down
+):
+    from django.urls import reverse
+
+    response = root_client.post(
+        reverse("admin:apikeys_apikey_add"),
+        {
+            "organization": str(org.pk),
+            "created_by": str(owner.pk),
+            "name": "Made in admin",
+            "mode": "live",
+            "scopes": ["records:read"],
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
+    )
+    raw = _shown_now(response)
+    assert not _sessions_hold(raw)
