@@ -194,8 +194,9 @@ class APIKeyAuthentication(BaseAuthentication):
         pepper = conf.pepper()
         digest = keys.digest(raw, pepper)
         during = None if request is None else self.start_during_lookup(request, digest)
+        now = timezone.now()
         try:
-            user, key = self._check(raw, digest, parsed.prefix, pepper)
+            user, key = self._check(raw, digest, parsed.prefix, pepper, now)
         except UnknownKey:
             if during is not None:
                 during.finish(genuine=False)
@@ -211,7 +212,7 @@ class APIKeyAuthentication(BaseAuthentication):
         if during is not None:
             during.finish(genuine=True)
         # After the count is in: the request that stores the key's usage includes itself.
-        self.record_use(key, timezone.now(), request)
+        self.record_use(key, now, request)
         return user, key
 
     def why_malformed(self, raw: str) -> str:
@@ -237,27 +238,30 @@ class APIKeyAuthentication(BaseAuthentication):
                 return start(request, digest)
         return None
 
-    def _check(self, raw: str, digest: str, prefix: str, pepper: bytes) -> tuple[User, APIKey]:
+    def _check(
+        self, raw: str, digest: str, prefix: str, pepper: bytes, now: datetime
+    ) -> tuple[User, APIKey]:
         found = api_key_for_authentication(prefix)
         if found is None or not keys.verify_digest(
             raw, digest, found.key.hashed_key, found.key.hash_version, pepper
         ):
             logger.info("API key refused: unknown key with prefix %s", prefix)
             raise UnknownKey
-        return self.apply_rules(found)
+        return self.apply_rules(found, now)
 
     def accept(self, found: AuthLookup, request: Request | None = None) -> tuple[User, APIKey]:
         """Apply the rules to an issued key whose holder was proven (`apply_rules`) and
         record the use; return `(user, key)`."""
-        user, key = self.apply_rules(found)
-        self.record_use(key, timezone.now(), request)
+        now = timezone.now()
+        user, key = self.apply_rules(found, now)
+        self.record_use(key, now, request)
         return user, key
 
-    def apply_rules(self, found: AuthLookup) -> tuple[User, APIKey]:
+    def apply_rules(self, found: AuthLookup, now: datetime) -> tuple[User, APIKey]:
         """Check an issued key whose holder was proven: its status and expiry, an active
         creator who is still a member; set `key.role` and return `(user, key)`."""
         key = found.key
-        failure = _STATUS_FAILURES.get(key.effective_status(timezone.now()))
+        failure = _STATUS_FAILURES.get(key.effective_status(now))
         if failure:
             raise KeyRefused(failure, key)
         user = key.created_by

@@ -36,7 +36,6 @@ from django.db.models import Count, Q, Sum
 from redis.exceptions import RedisError
 
 from apikeys.models import APIKey, KeyUsage, UsagePeriod
-from apikeys.usage_buckets import UsageBucket
 from core.counters import CountersUnavailable, count_hits, warn_unavailable, window_key
 
 logger = logging.getLogger(__name__)
@@ -299,9 +298,3 @@ def _roll_up_day(start: datetime) -> int:
     if deleted != sum(n for *_, n in sums):
         raise _RolledElsewhere
     return len(sums)
-
-
-def bucket_of(row: KeyUsage) -> UsageBucket:
-    return UsageBucket(
-        start=row.starts_at, accepted=row.accepted, refused=row.refused, limited=row.limited
-    )

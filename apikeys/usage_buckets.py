@@ -5,6 +5,7 @@ Pure data, no I/O: `usage.py` counts and stores, `selectors.py` reads, `charts.p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,3 +28,14 @@ class UsageBucket:
     @property
     def total(self) -> int:
         return self.accepted + self.refused + self.limited
+
+
+def summed(buckets: Sequence[UsageBucket]) -> UsageBucket:
+    """The buckets added up, as one bucket starting with the first (an empty list: zeros)."""
+    start = buckets[0].start if buckets else datetime.min
+    return UsageBucket(
+        start=start,
+        accepted=sum(b.accepted for b in buckets),
+        refused=sum(b.refused for b in buckets),
+        limited=sum(b.limited for b in buckets),
+    )

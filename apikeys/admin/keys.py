@@ -33,6 +33,7 @@ from apikeys import services, show_once
 from apikeys.admin.filters import EffectiveStatusFilter, status_badge
 from apikeys.admin.forms import APIKeyAdminCreateForm, APIKeyChangeForm
 from apikeys.models import APIKey
+from apikeys.usage_buckets import summed
 from apikeys.usage_selectors import usage_series
 from core.audit import AuditContext
 from core.errors import DomainError
@@ -46,7 +47,6 @@ ACTION_DONE = {
 }
 ACTION_REFUSED = "{prefix}: {message}"
 USAGE_SUMMARY = "{} accepted, {} refused, {} rate-limited"
-USAGE_KINDS = ("accepted", "refused", "limited")
 
 _CHANGE_FIELDS = (
     (
@@ -132,10 +132,14 @@ class APIKeyAdmin(HidesSecretFields, admin.ModelAdmin):
         days = usage_series(
             key, granularity="day", since=now - timedelta(days=29), until=now, now=now
         )
-        counts = [sum(getattr(day, kind) for day in days) for kind in USAGE_KINDS]
+        total = summed(days)
         page = reverse("api-key-detail", args=[key.organization_id, key.pk])
         return format_html(
-            USAGE_SUMMARY + ' (<a href="{}">charts on the key\'s page</a>)', *counts, page
+            USAGE_SUMMARY + ' (<a href="{}">charts on the key\'s page</a>)',
+            total.accepted,
+            total.refused,
+            total.limited,
+            page,
         )
 
     @admin.display(description="Audit trail")

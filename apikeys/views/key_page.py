@@ -22,14 +22,14 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
-from apikeys.charts import bar_chart
+from apikeys.charts import BarChart, bar_chart
 from apikeys.models import APIKey, EffectiveStatus
 from apikeys.selectors import (
     api_key_recent_events,
     api_key_replacement,
     api_key_status_events,
 )
-from apikeys.usage_selectors import refused_since, usage_series
+from apikeys.usage_selectors import Granularity, refused_since, usage_series
 from apikeys.views.common import page_context
 from apikeys.views.keys import org_keys
 from core.models import AuditAction, AuditEvent
@@ -83,6 +83,14 @@ CHART_DAYS = 30
 
 def times(count: int) -> str:
     return "once" if count == 1 else f"{count:,} times"
+
+
+def usage_chart(
+    key: APIKey, granularity: Granularity, span: timedelta, *, now: datetime
+) -> BarChart:
+    """The key's usage over the `span` before now, drawn by `granularity`."""
+    buckets = usage_series(key, granularity=granularity, since=now - span, until=now, now=now)
+    return bar_chart(buckets, granularity=granularity)
 
 
 def tried_since(key: APIKey, *, now: datetime) -> str | None:
@@ -182,26 +190,8 @@ def api_key_detail(
         scope_not_in_effect=SCOPE_NOT_IN_EFFECT.format(role=creator_role or "none"),
         replacement=api_key_replacement(key),
         key_url=reverse("api-key-detail", args=[org_id, key.pk]),
-        usage_hours_chart=bar_chart(
-            usage_series(
-                key,
-                granularity="hour",
-                since=now - timedelta(hours=CHART_HOURS - 1),
-                until=now,
-                now=now,
-            ),
-            granularity="hour",
-        ),
-        usage_days_chart=bar_chart(
-            usage_series(
-                key,
-                granularity="day",
-                since=now - timedelta(days=CHART_DAYS - 1),
-                until=now,
-                now=now,
-            ),
-            granularity="day",
-        ),
+        usage_hours_chart=usage_chart(key, "hour", timedelta(hours=CHART_HOURS - 1), now=now),
+        usage_days_chart=usage_chart(key, "day", timedelta(days=CHART_DAYS - 1), now=now),
         usage_tried=tried_since(key, now=now),
     )
     if access.can_read_audit:

@@ -92,6 +92,18 @@ def test_a_valid_key_costs_one_query_and_one_write_per_interval(make_key, cost):
     assert steady.cache_calls == WINDOW_CALLS
 
 
+def test_a_429_costs_one_cache_call_more_and_no_query_more(make_key, cost, settings):
+    # The 429 path counts itself for the key's usage: one call, on that path only.
+    settings.APIKEYS_RATE_PER_MINUTE = 1
+    _, raw = make_key()
+    assert call(raw).status_code == 200
+    assert call(raw).status_code == 429  # the first 429 of the hour starts its counter
+    with cost() as limited:
+        assert call(raw).status_code == 429
+    assert (limited.queries, limited.writes) == (1, 0)
+    assert limited.cache_calls == WINDOW_CALLS + 1
+
+
 def test_many_requests_within_the_interval_never_write(make_key, cost):
     _, raw = make_key()
     call(raw)

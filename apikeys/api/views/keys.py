@@ -35,6 +35,7 @@ from apikeys.api.views.base import (
 from apikeys.models import APIKey
 from apikeys.permissions import CanManageAPIKeys, request_key
 from apikeys.selectors import api_keys_visible_to
+from apikeys.usage_buckets import summed
 from apikeys.usage_selectors import usage_series
 from core.api import docs
 from core.api.pagination import Pagination
@@ -165,14 +166,12 @@ class APIKeyViewSet(StrictInput, viewsets.GenericViewSet):
             until=query["until"],
             now=query["now"],
         )
+        total = summed(buckets)
         totals = {
-            name: sum(getattr(b, field) for b in buckets)
-            for name, field in (
-                ("accepted", "accepted"),
-                ("refused", "refused"),
-                ("rate_limited", "limited"),
-                ("total", "total"),
-            )
+            "accepted": total.accepted,
+            "refused": total.refused,
+            "rate_limited": total.limited,
+            "total": total.total,
         }
         data = {
             "api_key_id": key.pk,
