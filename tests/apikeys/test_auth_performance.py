@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from apikeys import authentication as auth
-from apikeys import lookup, services
+from apikeys import lookup, services, throttling
 from apikeys.authentication import APIKeyAuthentication
 from apikeys.lookup import api_key_for_authentication
 from apikeys.models import APIKey, EffectiveStatus, KeyStatus
@@ -51,6 +51,14 @@ def cost():
     """Measure a block: `with cost() as c: ...` (queries, writes, cache calls; see
     benchmarks/costs.py, the counter the bench reports with)."""
     return counting
+
+
+@pytest.fixture
+def mid_window(monkeypatch):
+    """Count every request at one instant in the middle of a minute: a refusal's write flag
+    is per wall-clock interval, and two requests straddling its edge would both write."""
+    now = (time.time() // 60) * 60 + 30
+    monkeypatch.setattr(throttling.WindowedRateThrottle, "timer", staticmethod(lambda: now))
 
 
 def call(raw: str):
@@ -322,7 +330,7 @@ def _deactivate_creator(key, owner, org):
     ids=["revoke", "pause", "member-removed", "user-deactivated"],
 )
 def test_a_committed_change_refuses_the_very_next_request_with_one_lookup(
-    org, owner, admin, cost, change, message
+    org, owner, admin, cost, change, message, mid_window
 ):
     key, raw = services.api_key_create(organization=org, actor=admin, name="Sync", acting_key=None)
     assert call(raw).status_code == 200
@@ -469,7 +477,7 @@ def test_every_status_is_covered_by_the_outcome_table():
 
 
 @pytest.mark.parametrize("status", EffectiveStatus.values)
-def test_every_status_has_an_explicit_authentication_outcome(org, owner, cost, status):
+def test_every_status_has_an_explicit_authentication_outcome(org, owner, cost, status, mid_window):
     assert status in EXPECTED_OUTCOMES, f"no authentication outcome decided for {status!r}"
     expired = status == EffectiveStatus.EXPIRED
     stored = KeyStatus.ACTIVE if expired else status
